@@ -1,0 +1,80 @@
+// The quarry executable: parses the subcommand and hands over to its file in cli/.
+#include <exception>
+#include <iostream>
+#include <vector>
+
+#include "cli/command.h"
+#include "schema/version.h"
+
+namespace quarry::cli {
+
+int ReportError(const Status& status) {
+  std::cerr << "quarry: error: " << status.message() << "\n";
+  return status.code() == StatusCode::kInvalidArgument && status.message() == "no SQL given"
+             ? kExitUsage
+             : kExitFailure;
+}
+
+namespace {
+
+constexpr const char* kDescription =
+    "Quarry: forensic timeline batch analyzer. Loads process-creation events from triage\n"
+    "packages into an SQLite case database shaped like Splunk CIM Endpoint.Processes.";
+
+int Main(int argc, char** argv) {
+  std::vector<Command> commands = {IngestCommand(), QueryCommand()};
+  CLI::App app(kDescription, "quarry");
+  app.set_version_flag("--version", std::string(kQuarryVersion));
+  app.require_subcommand(1);
+  std::string help_topic;
+  CLI::App* help = app.add_subcommand("help", "Show help for quarry or one command");
+  help->add_option("command", help_topic, "Command to explain");
+  std::vector<CLI::App*> subcommands;
+  for (Command& command : commands) {
+    CLI::App* sub = app.add_subcommand(command.name, command.summary);
+    sub->footer(command.examples);
+    command.add(sub);
+    subcommands.push_back(sub);
+  }
+  app.footer("Run `quarry help COMMAND` for a command's options and examples.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  if (help->parsed()) {
+    if (help_topic.empty()) {
+      std::cout << app.help();
+      return kExitOk;
+    }
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      if (commands[i].name == help_topic) {
+        std::cout << subcommands[i]->help();
+        return kExitOk;
+      }
+    }
+    std::cerr << "quarry: error: no command named '" << help_topic << "'\n" << app.help();
+    return kExitUsage;
+  }
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (subcommands[i]->parsed()) return commands[i].run();
+  }
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace quarry::cli
+
+int main(int argc, char** argv) {
+  try {
+    return quarry::cli::Main(argc, argv);
+  } catch (const std::exception& e) {  // the one last-resort catch (STYLE.md rule 2)
+    std::cerr << "quarry: internal error: " << e.what() << "\n";
+    return quarry::cli::kExitFailure;
+  }
+}

@@ -1,0 +1,157 @@
+// Prepared INSERTs for input_files, process_events and ingest_warnings; every value is bound.
+#include "ingest/case_writer.h"
+
+#include "ingest/time_util.h"
+#include "schema/version.h"
+
+namespace quarry::ingest {
+namespace {
+
+constexpr std::string_view kFindFile = "SELECT path FROM input_files WHERE sha256 = ?1";
+
+constexpr std::string_view kInsertFile = R"sql(
+INSERT INTO input_files (path, sha256, size_bytes, format, encoding, status, reason,
+                         ingested_at, quarry_version)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql";
+
+constexpr std::string_view kInsertEvent = R"sql(
+INSERT INTO process_events (
+  time_us, dest, user, user_id, process, process_name, process_path, process_id, process_guid,
+  process_hash, process_integrity_level, process_current_directory, original_file_name,
+  parent_process, parent_process_name, parent_process_path, parent_process_id,
+  parent_process_guid, parent_user, vendor_product, action, data_source, sourcetype, source,
+  event_code, record_id, log_time_us, file_id, record_offset, record_line, raw)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+        ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31))sql";
+
+constexpr std::string_view kInsertWarning = R"sql(
+INSERT INTO ingest_warnings (file_id, byte_offset, line, record_id, severity, reason, excerpt)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql";
+
+constexpr std::string_view kUpdateCounts = R"sql(
+UPDATE input_files SET events_loaded = ?2, events_skipped = ?3, records_rejected = ?4,
+                       warnings = ?5
+WHERE file_id = ?1)sql";
+
+}  // namespace
+
+Result<std::unique_ptr<CaseWriter>> CaseWriter::Create(schema::CaseDb* db) {
+  std::unique_ptr<CaseWriter> writer(new CaseWriter(db));
+  struct Item {
+    std::string_view sql;
+    schema::Statement* target;
+  };
+  for (Item item : {Item{kFindFile, &writer->find_file_}, Item{kInsertFile, &writer->insert_file_},
+                    Item{kInsertEvent, &writer->insert_event_},
+                    Item{kInsertWarning, &writer->insert_warning_},
+                    Item{kUpdateCounts, &writer->update_counts_}}) {
+    Result<schema::Statement> stmt = db->Prepare(item.sql);
+    if (!stmt.ok()) return stmt.status();
+    *item.target = std::move(stmt).value();
+  }
+  return writer;
+}
+
+Result<std::optional<std::string>> CaseWriter::FindFile(const std::string& sha256) {
+  find_file_.BindText(1, std::string_view(sha256));
+  Result<bool> row = find_file_.Step();
+  std::optional<std::string> path;
+  if (row.ok() && *row) path = std::string(find_file_.ColumnText(0));
+  find_file_.Reset();
+  if (!row.ok()) return row.status();
+  return path;
+}
+
+Status CaseWriter::BeginFile(const InputFileRow& file) {
+  QUARRY_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  in_file_ = true;
+  std::string now = NowIsoUtc();
+  insert_file_.BindText(1, std::string_view(file.path));
+  insert_file_.BindText(2, std::string_view(file.sha256));
+  insert_file_.BindInt(3, file.size_bytes);
+  insert_file_.BindText(4, file.format);
+  insert_file_.BindText(5, file.encoding);
+  insert_file_.BindText(6, std::string_view(file.status));
+  insert_file_.BindText(7, file.reason);
+  insert_file_.BindText(8, std::string_view(now));
+  insert_file_.BindText(9, kQuarryVersion);
+  Status status = insert_file_.Run();
+  if (!status.ok()) {
+    AbortFile();
+    return status;
+  }
+  file_id_ = db_->LastInsertRowId();
+  return Status::Ok();
+}
+
+Status CaseWriter::AddEvent(const ProcessEvent& e) {
+  schema::Statement& s = insert_event_;
+  s.BindInt(1, e.time_us);
+  s.BindText(2, e.dest);
+  s.BindText(3, e.user);
+  s.BindText(4, e.user_id);
+  s.BindText(5, e.process);
+  s.BindText(6, e.process_name);
+  s.BindText(7, e.process_path);
+  s.BindInt(8, e.process_id);
+  s.BindText(9, e.process_guid);
+  s.BindText(10, e.process_hash);
+  s.BindText(11, e.process_integrity_level);
+  s.BindText(12, e.process_current_directory);
+  s.BindText(13, e.original_file_name);
+  s.BindText(14, e.parent_process);
+  s.BindText(15, e.parent_process_name);
+  s.BindText(16, e.parent_process_path);
+  s.BindInt(17, e.parent_process_id);
+  s.BindText(18, e.parent_process_guid);
+  s.BindText(19, e.parent_user);
+  s.BindText(20, std::string_view(e.vendor_product));
+  s.BindText(21, std::string_view(e.action));
+  s.BindText(22, std::string_view(e.data_source));
+  s.BindText(23, std::string_view(e.sourcetype));
+  s.BindText(24, std::string_view(e.source));
+  s.BindInt(25, e.event_code);
+  s.BindInt(26, e.record_id);
+  s.BindInt(27, e.log_time_us);
+  s.BindInt(28, file_id_);
+  s.BindInt(29, e.record_offset);
+  s.BindInt(30, e.record_line);
+  s.BindText(31, std::string_view(e.raw));
+  return s.Run();
+}
+
+Status CaseWriter::AddWarning(const IngestWarning& w) {
+  schema::Statement& s = insert_warning_;
+  s.BindInt(1, file_id_);
+  s.BindInt(2, w.byte_offset);
+  s.BindInt(3, w.line);
+  s.BindInt(4, w.record_id);
+  s.BindText(5, std::string_view(w.severity == IngestWarning::Severity::kRejected ? "rejected" : "field"));
+  s.BindText(6, std::string_view(w.reason));
+  s.BindBlob(7, std::string_view(w.excerpt));
+  return s.Run();
+}
+
+Status CaseWriter::CommitFile(const FileCounts& counts) {
+  update_counts_.BindInt(1, file_id_);
+  update_counts_.BindInt(2, counts.events_loaded);
+  update_counts_.BindInt(3, counts.events_skipped);
+  update_counts_.BindInt(4, counts.records_rejected);
+  update_counts_.BindInt(5, counts.warnings);
+  Status status = update_counts_.Run();
+  if (status.ok()) status = db_->Exec("COMMIT");
+  if (!status.ok()) {
+    AbortFile();
+    return status;
+  }
+  in_file_ = false;
+  return Status::Ok();
+}
+
+void CaseWriter::AbortFile() {
+  if (!in_file_) return;
+  (void)db_->Exec("ROLLBACK");
+  in_file_ = false;
+}
+
+}  // namespace quarry::ingest

@@ -1,0 +1,39 @@
+// Turning one input file into normalized process events and warnings, without touching a
+// database: the part of ingest that the writer overlaps with and the benchmark measures alone.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ingest/input_file.h"
+#include "ingest/process_event.h"
+#include "schema/status.h"
+
+namespace quarry::ingest {
+
+/// Tunables of decoding; the defaults are what `quarry ingest` uses.
+struct DecodeOptions {
+  std::size_t batch_events = 1024;          ///< events per batch handed to the sink
+  std::size_t max_record_bytes = 64 << 20;  ///< a larger record is rejected, bytes
+};
+
+/// A run of consecutive records of one file, decoded.
+struct DecodedBatch {
+  std::vector<ProcessEvent> events;      ///< process-creation events, in file order
+  std::vector<IngestWarning> warnings;   ///< rejected records and field problems
+  std::int64_t events_skipped = 0;       ///< well-formed events that are not process creation
+  std::int64_t records_rejected = 0;     ///< records that produced no row
+};
+
+/// Called with each batch; return false to stop decoding early.
+using BatchSink = std::function<bool(DecodedBatch&&)>;
+
+/// Decodes an event XML file (`sniff` says its encoding). Malformed records become warnings in
+/// the batches and decoding goes on; the returned Status is a read error that cut the file
+/// short (whatever was read before it has been handed to `sink`).
+Status DecodeEventXmlFile(const std::string& path, const SniffResult& sniff,
+                          const DecodeOptions& options, const BatchSink& sink);
+
+}  // namespace quarry::ingest

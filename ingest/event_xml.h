@@ -1,0 +1,29 @@
+// Decodes one <Event> element of Windows event XML into a WinEvent (pugixml behind the scenes).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ingest/win_event.h"
+
+namespace quarry::ingest {
+
+/// Parses event XML records one at a time, reusing its document between records.
+class EventXmlParser {
+ public:
+  EventXmlParser();
+  ~EventXmlParser();
+
+  /// Parses the `size` bytes at `data` in place (the bytes are modified) and fills `event`,
+  /// whose views stay valid until the next Parse. Returns false and sets `error` when the bytes
+  /// are not well-formed XML or the root is not <Event>; DTD entities are never expanded.
+  /// Element names are matched without a namespace prefix; single and double quotes, indentation
+  /// and upper- or lower-case hex all read the same.
+  bool Parse(char* data, std::size_t size, WinEvent* event, std::string* error);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace quarry::ingest

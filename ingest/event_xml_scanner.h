@@ -1,0 +1,61 @@
+// Splits event XML text into one record per <Event> element, whatever the rendering: one event
+// per line (EvtRender, Splunk XmlWinEventLog), concatenated events with no root (wevtutil qe
+// /f:xml), or an indented <Events> document (Event Viewer "Save As XML"). Streams the file in
+// chunks; memory is bounded by the largest record.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ingest/input_file.h"
+#include "ingest/process_event.h"
+#include "schema/status.h"
+
+namespace quarry::ingest {
+
+/// One <Event>...</Event> element as it stands in the file.
+struct XmlRecord {
+  char* data = nullptr;   ///< the record's bytes (UTF-8); the caller may parse them in place
+  std::size_t size = 0;   ///< bytes
+  std::int64_t byte_offset = 0;  ///< where the record starts in the original file
+  std::int64_t line = 1;         ///< 1-based line of the record's first byte
+  std::string_view text() const { return {data, size}; }
+};
+
+/// Iterates the records of an event XML file.
+class EventXmlScanner {
+ public:
+  /// `max_record_bytes` bounds one record; a longer one is reported and skipped.
+  EventXmlScanner(std::unique_ptr<Utf8Reader> reader, std::size_t max_record_bytes);
+
+  /// Moves to the next record. Returns false at the end of the input or on a read error
+  /// (see status()). Damage found on the way (a record cut short, text between events that is
+  /// not markup, an oversized record) is appended to `problems` as rejected-record warnings;
+  /// scanning resumes at the next <Event>.
+  bool Next(XmlRecord* record, std::vector<IngestWarning>* problems);
+
+  /// kOk, or the read error that ended the scan.
+  const Status& status() const { return status_; }
+
+ private:
+  bool Fill();  // reads one more chunk; false at end of input or on error
+  std::size_t FindStart(std::size_t from) const;
+  void Advance(std::size_t to);  // moves the position, keeping offset and line in step
+  void CheckGap(std::size_t begin, std::size_t end, std::vector<IngestWarning>* problems);
+  IngestWarning Problem(std::size_t at, std::size_t size, std::string reason) const;
+
+  std::unique_ptr<Utf8Reader> reader_;
+  std::size_t max_record_bytes_;
+  std::string buffer_;
+  std::size_t pos_ = 0;            // first unconsumed byte in buffer_
+  std::int64_t pos_offset_ = 0;    // file offset of buffer_[pos_]
+  std::int64_t pos_line_ = 1;      // line of buffer_[pos_]
+  bool eof_ = false;
+  bool skipping_ = false;          // inside an oversized record: its text is not a gap
+  Status status_;
+};
+
+}  // namespace quarry::ingest

@@ -1,0 +1,71 @@
+// `quarry ingest`: walk the given paths, recognise each file by content, decode and write it,
+// one transaction per file, with decoding and writing overlapped on two threads.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ingest/case_writer.h"
+#include "ingest/decode.h"
+#include "schema/case_db.h"
+#include "schema/status.h"
+
+namespace quarry::ingest {
+
+/// What happened to one input file.
+enum class FileOutcome {
+  kLoaded,     ///< read; its events (possibly none) and warnings are in the case
+  kSkipped,    ///< not an event source; recorded in input_files with the reason
+  kDuplicate,  ///< the same content is already in the case; nothing was added
+  kFailed,     ///< could not be read; nothing was added
+};
+
+const char* FileOutcomeName(FileOutcome outcome);
+
+/// The result of one input file.
+struct FileReport {
+  std::string path;  ///< absolute path
+  FileOutcome outcome = FileOutcome::kFailed;
+  std::string format;    ///< "event_xml" when recognised
+  std::string encoding;  ///< "utf-8" / "utf-16le" for text
+  std::string reason;    ///< skipped / duplicate / failed: why, for people
+  FileCounts counts;
+  std::map<std::string, std::int64_t> loaded_by_source;  ///< data_source -> events loaded
+};
+
+/// Hears about each file as it is done (progress output).
+class IngestObserver {
+ public:
+  virtual ~IngestObserver() = default;
+  virtual void FileStarted(const std::string& path) { (void)path; }
+  virtual void FileFinished(const FileReport& report) { (void)report; }
+};
+
+/// Tunables of an ingest run.
+struct IngestOptions {
+  DecodeOptions decode;
+  std::size_t queue_batches = 8;  ///< decoded batches waiting for the writer, at most
+};
+
+/// Every file's report, in the order the files were read.
+struct IngestSummary {
+  std::vector<FileReport> files;
+};
+
+/// Lists the files to read under `paths`: a file is itself; a folder is walked recursively
+/// (regular files, sorted by path; links to folders are not followed). Paths are made absolute.
+/// A path that does not exist becomes a kFailed report in `missing`. Files whose absolute path
+/// is in `exclude` (the case database and its journals) are left out.
+std::vector<std::string> ExpandInputPaths(const std::vector<std::string>& paths,
+                                          const std::vector<std::string>& exclude,
+                                          std::vector<FileReport>* missing);
+
+/// Ingests every file under `paths` into `db` (opened read-write). Bad records and bad files
+/// are reported in the summary and the run goes on; a failed Result means the case itself could
+/// not be written (disk full, database error), and the file being written was rolled back.
+Result<IngestSummary> Ingest(schema::CaseDb* db, const std::vector<std::string>& paths,
+                             const IngestOptions& options, IngestObserver* observer);
+
+}  // namespace quarry::ingest

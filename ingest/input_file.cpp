@@ -1,0 +1,224 @@
+// SHA-256 through OpenSSL's EVP interface; content sniffing; chunked UTF-8 reading.
+#include "ingest/input_file.h"
+
+#include <openssl/evp.h>
+
+#include <cstring>
+#include <vector>
+
+namespace quarry::ingest {
+namespace {
+
+constexpr std::size_t kHashChunk = 1 << 20;
+constexpr std::size_t kSniffBytes = 64 * 1024;
+
+struct FileCloser {
+  void operator()(std::FILE* f) const {
+    if (f) std::fclose(f);
+  }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+Status IoError(const std::string& path, const char* what) {
+  return Status(StatusCode::kIoError, path + ": " + what + ": " + std::strerror(errno));
+}
+
+void AppendUtf8(std::uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// Transcodes whole UTF-16LE code units from `in` to `out`; returns how many input bytes were
+// used. A high surrogate at the very end is left unconsumed unless `at_end`.
+std::size_t Utf16LeToUtf8(std::string_view in, bool at_end, std::string* out) {
+  std::size_t i = 0;
+  auto unit = [&](std::size_t at) {
+    return static_cast<std::uint16_t>(static_cast<unsigned char>(in[at]) |
+                                      (static_cast<unsigned char>(in[at + 1]) << 8));
+  };
+  while (i + 1 < in.size()) {
+    std::uint16_t u = unit(i);
+    if (u >= 0xD800 && u <= 0xDBFF) {
+      if (i + 3 >= in.size()) {
+        if (!at_end) break;
+        AppendUtf8(0xFFFD, out);
+        i += 2;
+        continue;
+      }
+      std::uint16_t low = unit(i + 2);
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        AppendUtf8(0x10000 + ((static_cast<std::uint32_t>(u) - 0xD800) << 10) + (low - 0xDC00), out);
+        i += 4;
+        continue;
+      }
+      AppendUtf8(0xFFFD, out);
+      i += 2;
+      continue;
+    }
+    if (u >= 0xDC00 && u <= 0xDFFF) {
+      AppendUtf8(0xFFFD, out);
+    } else {
+      AppendUtf8(u, out);
+    }
+    i += 2;
+  }
+  if (at_end && i < in.size()) {  // a final odd byte
+    AppendUtf8(0xFFFD, out);
+    i = in.size();
+  }
+  return i;
+}
+
+bool StartsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+// True when `text` holds "<Event" followed by white space, '>' or '/'.
+bool HasEventElement(std::string_view text) {
+  for (std::size_t pos = text.find("<Event"); pos != std::string_view::npos;
+       pos = text.find("<Event", pos + 1)) {
+    if (pos + 6 >= text.size()) return false;
+    char next = text[pos + 6];
+    if (next == '>' || next == ' ' || next == '\t' || next == '\r' || next == '\n' || next == '/') {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+const char* EncodingName(TextEncoding encoding) {
+  return encoding == TextEncoding::kUtf16Le ? "utf-16le" : "utf-8";
+}
+
+Result<std::string> Sha256OfFile(const std::string& path) {
+  FilePtr file(std::fopen(path.c_str(), "rb"));
+  if (!file) return IoError(path, "cannot open");
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    return Status(StatusCode::kInternal, "SHA-256 unavailable");
+  }
+  std::vector<unsigned char> buffer(kHashChunk);
+  while (true) {
+    std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+    if (n > 0) EVP_DigestUpdate(ctx.get(), buffer.data(), n);
+    if (n < buffer.size()) {
+      if (std::ferror(file.get())) return IoError(path, "read failed");
+      break;
+    }
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 15]);
+  }
+  return hex;
+}
+
+Result<SniffResult> SniffFile(const std::string& path) {
+  FilePtr file(std::fopen(path.c_str(), "rb"));
+  if (!file) return IoError(path, "cannot open");
+  std::string head(kSniffBytes, '\0');
+  head.resize(std::fread(head.data(), 1, head.size(), file.get()));
+  if (std::ferror(file.get())) return IoError(path, "read failed");
+
+  SniffResult result;
+  std::string text;
+  if (StartsWith(head, "\xEF\xBB\xBF")) {
+    result.bom_bytes = 3;
+    text = head.substr(3);
+  } else if (StartsWith(head, "\xFF\xFE")) {
+    result.encoding = TextEncoding::kUtf16Le;
+    result.bom_bytes = 2;
+    Utf16LeToUtf8(std::string_view(head).substr(2), true, &text);
+  } else if (head.size() >= 2 && head[0] != '\0' && head[1] == '\0') {
+    result.encoding = TextEncoding::kUtf16Le;  // UTF-16LE without a BOM: "<\0"
+    Utf16LeToUtf8(head, true, &text);
+  } else {
+    text = head;
+  }
+  if (head.empty()) {
+    result.reason = "empty file";
+    return result;
+  }
+  std::size_t first = text.find_first_not_of(" \t\r\n");
+  std::string_view body = first == std::string::npos ? std::string_view() : std::string_view(text).substr(first);
+  bool markup = StartsWith(body, "<?xml") || StartsWith(body, "<!--") || StartsWith(body, "<Events") ||
+                StartsWith(body, "<Event");
+  if (markup && HasEventElement(body)) {
+    result.format = "event_xml";
+    return result;
+  }
+  if (markup) {
+    result.reason = "XML without an <Event> element in its first 64 KiB";
+  } else if (body.empty()) {
+    result.reason = "no text in the first 64 KiB";
+  } else {
+    result.reason = "not a recognised event source (content does not start with event XML)";
+  }
+  return result;
+}
+
+Result<std::unique_ptr<Utf8Reader>> Utf8Reader::Open(const std::string& path, TextEncoding encoding,
+                                                     std::size_t bom_bytes) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return IoError(path, "cannot open");
+  std::unique_ptr<Utf8Reader> reader(new Utf8Reader(file, encoding, bom_bytes));
+  if (bom_bytes > 0 && std::fseek(file, static_cast<long>(bom_bytes), SEEK_SET) != 0) {
+    return IoError(path, "seek failed");
+  }
+  return reader;
+}
+
+Utf8Reader::~Utf8Reader() {
+  if (file_) std::fclose(file_);
+}
+
+Result<bool> Utf8Reader::ReadChunk(std::string* out, std::size_t max_bytes) {
+  read_buffer_.resize(max_bytes);
+  std::size_t n = std::fread(read_buffer_.data(), 1, max_bytes, file_);
+  if (n < max_bytes && std::ferror(file_)) {
+    return Status(StatusCode::kIoError, std::string("read failed: ") + std::strerror(errno));
+  }
+  bool at_end = n < max_bytes;
+  if (encoding_ == TextEncoding::kUtf8) {
+    out->append(read_buffer_.data(), n);
+    return !at_end;
+  }
+  raw_.append(read_buffer_.data(), n);
+  std::size_t used = Utf16LeToUtf8(raw_, at_end, out);
+  raw_.erase(0, used);
+  return !at_end;
+}
+
+std::int64_t Utf8Reader::SourceBytes(std::string_view utf8) const {
+  if (encoding_ == TextEncoding::kUtf8) return static_cast<std::int64_t>(utf8.size());
+  // Each UTF-8 sequence came from one UTF-16 unit, or two for a 4-byte sequence.
+  std::int64_t units = 0;
+  for (char ch : utf8) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c & 0xC0) != 0x80) units += (c >= 0xF0) ? 2 : 1;
+  }
+  return units * 2;
+}
+
+}  // namespace quarry::ingest

@@ -1,0 +1,65 @@
+// Reading input files: their SHA-256, what format their content is, and a stream of their text
+// as UTF-8 whatever the encoding, with a way back to byte offsets in the original file.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "schema/status.h"
+
+namespace quarry::ingest {
+
+/// Lower-case hex SHA-256 of the file's bytes; kIoError when it cannot be read.
+Result<std::string> Sha256OfFile(const std::string& path);
+
+/// Text encodings Quarry reads.
+enum class TextEncoding { kUtf8, kUtf16Le };
+
+/// What a file's first bytes say it is.
+struct SniffResult {
+  std::string format;  ///< "event_xml", or empty when the file is not an event source
+  TextEncoding encoding = TextEncoding::kUtf8;
+  std::size_t bom_bytes = 0;  ///< 3 for a UTF-8 BOM, 2 for a UTF-16LE BOM
+  std::string reason;         ///< for a file that is not an event source: why not
+};
+
+/// Looks at the first 64 KiB of the file. Event XML is text (UTF-8, or UTF-16LE with or
+/// without BOM) whose first markup is an XML declaration, a comment, `<Events>` or `<Event>`,
+/// and that holds an `<Event` element. Never fails on content; kIoError when unreadable.
+Result<SniffResult> SniffFile(const std::string& path);
+
+const char* EncodingName(TextEncoding encoding);
+
+/// Reads a text file in chunks as UTF-8. UTF-16LE is transcoded; an unpaired surrogate becomes
+/// U+FFFD. Tracks how UTF-8 positions map back to byte offsets in the file.
+class Utf8Reader {
+ public:
+  /// Opens `path`; `bom_bytes` are skipped.
+  static Result<std::unique_ptr<Utf8Reader>> Open(const std::string& path, TextEncoding encoding,
+                                                  std::size_t bom_bytes);
+  ~Utf8Reader();
+
+  /// Appends up to about `max_bytes` of UTF-8 text to `out`. Returns false at end of file.
+  /// kIoError when the read fails.
+  Result<bool> ReadChunk(std::string* out, std::size_t max_bytes);
+
+  /// The number of original file bytes that `utf8` (a stretch of this reader's output) came from.
+  std::int64_t SourceBytes(std::string_view utf8) const;
+
+  std::int64_t bom_bytes() const { return static_cast<std::int64_t>(bom_bytes_); }
+
+ private:
+  Utf8Reader(std::FILE* file, TextEncoding encoding, std::size_t bom_bytes)
+      : file_(file), encoding_(encoding), bom_bytes_(bom_bytes) {}
+
+  std::FILE* file_;
+  TextEncoding encoding_;
+  std::size_t bom_bytes_;
+  std::string raw_;          // UTF-16 bytes read but not yet transcoded (odd byte, lone high surrogate)
+  std::string read_buffer_;  // reused read buffer
+};
+
+}  // namespace quarry::ingest

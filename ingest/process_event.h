@@ -1,0 +1,61 @@
+// One normalized process-creation event as the writer stores it: CIM Endpoint.Processes fields
+// plus provenance. Normalizers fill it; the writer binds it; nothing here knows a source format.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace quarry::ingest {
+
+/// A process-creation event in CIM terms. An absent optional is SQL NULL.
+struct ProcessEvent {
+  std::int64_t time_us = 0;  ///< process start, microseconds since 1970-01-01 UTC
+  std::optional<std::string> dest;
+  std::optional<std::string> user;
+  std::optional<std::string> user_id;
+  std::optional<std::string> process;  ///< full command line
+  std::optional<std::string> process_name;
+  std::optional<std::string> process_path;
+  std::optional<std::int64_t> process_id;
+  std::optional<std::string> process_guid;
+  std::optional<std::string> process_hash;
+  std::optional<std::string> process_integrity_level;  ///< lower case, as CIM's base search
+  std::optional<std::string> process_current_directory;
+  std::optional<std::string> original_file_name;
+  std::optional<std::string> parent_process;
+  std::optional<std::string> parent_process_name;
+  std::optional<std::string> parent_process_path;
+  std::optional<std::int64_t> parent_process_id;
+  std::optional<std::string> parent_process_guid;
+  std::optional<std::string> parent_user;
+  std::string vendor_product;  ///< e.g. "Microsoft Sysmon"
+  std::string action;          ///< "allowed" for every process that started
+
+  // Provenance.
+  std::string data_source;  ///< ESCU data_source name, e.g. "Sysmon EventID 1"
+  std::string sourcetype;   ///< Splunk sourcetype, e.g. "XmlWinEventLog"
+  std::string source;       ///< Splunk source, e.g. "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
+  std::int64_t event_code = 0;             ///< Windows EventID
+  std::optional<std::int64_t> record_id;   ///< EventRecordID
+  std::optional<std::int64_t> log_time_us; ///< System/TimeCreated, microseconds since 1970 UTC
+  std::int64_t record_offset = 0;          ///< byte offset of the record in its input file
+  std::optional<std::int64_t> record_line; ///< 1-based line of the record (text formats)
+  std::string raw;                         ///< the record as read, UTF-8
+};
+
+/// A record that could not be loaded, or loaded with a damaged field.
+struct IngestWarning {
+  enum class Severity { kRejected, kField };
+  Severity severity = Severity::kRejected;
+  std::int64_t byte_offset = 0;             ///< where the record starts in the input file
+  std::optional<std::int64_t> line;         ///< 1-based line (text formats)
+  std::optional<std::int64_t> record_id;    ///< EventRecordID when known
+  std::string reason;                       ///< for people: what is wrong
+  std::string excerpt;                      ///< the first 200 bytes of the record
+};
+
+/// How many bytes of a bad record a warning keeps.
+inline constexpr std::size_t kWarningExcerptBytes = 200;
+
+}  // namespace quarry::ingest

@@ -1,0 +1,268 @@
+// Ad hoc query execution and the four output formats.
+#include "query/adhoc_query.h"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace quarry::query {
+namespace {
+
+using schema::Statement;
+using schema::ValueType;
+
+// Length of the valid UTF-8 sequence at text[i], or 0 when the byte does not start one.
+std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
+  auto c = static_cast<unsigned char>(text[i]);
+  std::size_t length = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (length == 0 || i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+void AppendHexByte(unsigned char c, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back(kHex[c >> 4]);
+  out->push_back(kHex[c & 15]);
+}
+
+// A value for the table format: control characters and invalid bytes made visible, so that a
+// log string cannot move the cursor or recolour the terminal.
+std::string TableText(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t length = Utf8SequenceLength(text, i);
+    auto c = static_cast<unsigned char>(text[i]);
+    if (length == 0 || c < 0x20 || c == 0x7F) {
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else {
+        out += "\\x";
+        AppendHexByte(c, &out);
+      }
+      ++i;
+      continue;
+    }
+    if (length == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
+      out += "\\x";  // C1 control characters (U+0080..U+009F) act on terminals too
+      AppendHexByte(static_cast<unsigned char>(text[i + 1]), &out);
+      i += 2;
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
+std::size_t DisplayWidth(std::string_view text) {
+  std::size_t width = 0;
+  for (char c : text) width += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return width;
+}
+
+void AppendJsonString(std::string_view text, std::string* out) {
+  out->push_back('"');
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t length = Utf8SequenceLength(text, i);
+    auto c = static_cast<unsigned char>(text[i]);
+    if (length == 0) {
+      *out += "\\ufffd";  // not UTF-8: JSON cannot carry the byte
+      ++i;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          *out += "\\u00";
+          AppendHexByte(c, out);
+        } else {
+          out->append(text.substr(i, length));
+        }
+    }
+    i += length;
+  }
+  out->push_back('"');
+}
+
+std::string NumberText(const Statement& stmt, int column) {
+  if (stmt.ColumnType(column) == ValueType::kInteger) return std::to_string(stmt.ColumnInt(column));
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.17g", stmt.ColumnDouble(column));
+  return buffer;
+}
+
+void AppendJsonValue(const Statement& stmt, int column, std::string* out) {
+  switch (stmt.ColumnType(column)) {
+    case ValueType::kNull:
+      *out += "null";
+      break;
+    case ValueType::kInteger:
+    case ValueType::kReal:
+      *out += NumberText(stmt, column);
+      break;
+    default:
+      AppendJsonString(stmt.ColumnText(column), out);
+  }
+}
+
+std::string JsonObject(const Statement& stmt) {
+  std::string line = "{";
+  for (int c = 0; c < stmt.ColumnCount(); ++c) {
+    if (c > 0) line += ", ";
+    AppendJsonString(stmt.ColumnName(c), &line);
+    line += ": ";
+    AppendJsonValue(stmt, c, &line);
+  }
+  line += "}";
+  return line;
+}
+
+std::string CsvField(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string PlainValue(const Statement& stmt, int column) {
+  switch (stmt.ColumnType(column)) {
+    case ValueType::kNull:
+      return "";
+    case ValueType::kInteger:
+    case ValueType::kReal:
+      return NumberText(stmt, column);
+    default:
+      return std::string(stmt.ColumnText(column));
+  }
+}
+
+// Prints the rows of one statement; returns the step failure, if any.
+Status PrintRows(Statement* stmt, OutputFormat format, std::ostream& out) {
+  const int columns = stmt->ColumnCount();
+  std::vector<std::vector<std::string>> table;  // kTable only: widths need every row
+  if (format == OutputFormat::kTable) {
+    table.emplace_back();
+    for (int c = 0; c < columns; ++c) table.back().push_back(TableText(stmt->ColumnName(c)));
+  } else if (format == OutputFormat::kCsv) {
+    for (int c = 0; c < columns; ++c) out << (c ? "," : "") << CsvField(stmt->ColumnName(c));
+    out << "\r\n";
+  } else if (format == OutputFormat::kJson) {
+    out << "[";
+  }
+  bool first = true;
+  while (true) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) {
+      if (format == OutputFormat::kJson) out << "]\n";
+      return row.status();
+    }
+    if (!*row) break;
+    switch (format) {
+      case OutputFormat::kTable:
+        table.emplace_back();
+        for (int c = 0; c < columns; ++c) {
+          table.back().push_back(stmt->ColumnType(c) == ValueType::kNull ? "NULL" : TableText(PlainValue(*stmt, c)));
+        }
+        break;
+      case OutputFormat::kCsv:
+        for (int c = 0; c < columns; ++c) out << (c ? "," : "") << CsvField(PlainValue(*stmt, c));
+        out << "\r\n";
+        break;
+      case OutputFormat::kJson:
+        out << (first ? "\n  " : ",\n  ") << JsonObject(*stmt);
+        break;
+      case OutputFormat::kJsonl:
+        out << JsonObject(*stmt) << "\n";
+        break;
+    }
+    first = false;
+  }
+  if (format == OutputFormat::kJson) out << (first ? "]\n" : "\n]\n");
+  if (format == OutputFormat::kTable) {
+    std::vector<std::size_t> widths(static_cast<std::size_t>(columns), 0);
+    for (const auto& cells : table) {
+      for (std::size_t c = 0; c < cells.size(); ++c) widths[c] = std::max(widths[c], DisplayWidth(cells[c]));
+    }
+    for (std::size_t r = 0; r < table.size(); ++r) {
+      std::string line;
+      for (std::size_t c = 0; c < table[r].size(); ++c) {
+        if (c > 0) line += "  ";
+        line += table[r][c];
+        if (c + 1 < table[r].size()) line.append(widths[c] - DisplayWidth(table[r][c]), ' ');
+      }
+      out << line << "\n";
+      if (r == 0) {
+        std::string rule;
+        for (std::size_t c = 0; c < widths.size(); ++c) rule += (c ? "  " : "") + std::string(widths[c], '-');
+        out << rule << "\n";
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::optional<OutputFormat> ParseOutputFormat(std::string_view name) {
+  if (name == "table") return OutputFormat::kTable;
+  if (name == "csv") return OutputFormat::kCsv;
+  if (name == "json") return OutputFormat::kJson;
+  if (name == "jsonl") return OutputFormat::kJsonl;
+  return std::nullopt;
+}
+
+Status RunAdHocQuery(schema::CaseDb* db, std::string_view sql, OutputFormat format,
+                     std::ostream& out) {
+  std::string_view rest = sql;
+  bool ran_any = false;
+  while (rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+    std::string_view tail;
+    Result<Statement> stmt = db->Prepare(rest, &tail);
+    if (!stmt.ok()) return stmt.status();
+    rest = tail;
+    if (!stmt->IsReadOnly()) {
+      return Status(StatusCode::kReadOnly,
+                    "refused: the statement would change the case database, and queries are "
+                    "read-only: " + std::string(stmt->Sql()));
+    }
+    if (stmt->ColumnCount() == 0) {
+      Result<bool> done = stmt->Step();  // e.g. a comment-only tail or a read-only PRAGMA
+      if (!done.ok()) return done.status();
+      continue;
+    }
+    QUARRY_RETURN_IF_ERROR(PrintRows(&*stmt, format, out));
+    ran_any = true;
+  }
+  if (!ran_any && sql.find_first_not_of(" \t\r\n;") == std::string_view::npos) {
+    return Status(StatusCode::kInvalidArgument, "no SQL given");
+  }
+  return Status::Ok();
+}
+
+}  // namespace quarry::query

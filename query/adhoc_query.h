@@ -1,0 +1,31 @@
+// Ad hoc SQL over a case database, printed as a table, CSV, JSON or JSON lines.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string_view>
+
+#include "schema/case_db.h"
+#include "schema/status.h"
+
+namespace quarry::query {
+
+/// How result rows are printed.
+enum class OutputFormat {
+  kTable,  ///< aligned columns for people; control characters shown as \n, \t, \xHH
+  kCsv,    ///< RFC 4180, header row first, values as stored
+  kJson,   ///< one JSON array of objects per statement that returns rows
+  kJsonl,  ///< one JSON object per line
+};
+
+/// "table", "csv", "json" or "jsonl"; nothing for anything else.
+std::optional<OutputFormat> ParseOutputFormat(std::string_view name);
+
+/// Runs each statement of `sql` in turn and prints the rows of those that return rows. A
+/// statement that would change the database is refused (kReadOnly) before it runs, so the case
+/// is never written; a syntax error is kInvalidArgument naming SQLite's message. Output of the
+/// statements before a failing one has been written.
+Status RunAdHocQuery(schema::CaseDb* db, std::string_view sql, OutputFormat format,
+                     std::ostream& out);
+
+}  // namespace quarry::query

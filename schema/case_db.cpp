@@ -1,0 +1,301 @@
+// Opening and migrating case databases; Statement over the SQLite C API.
+#include "schema/case_db.h"
+
+#include <sqlite3.h>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+
+#include <filesystem>
+#include <string>
+
+#include "schema/embedded_file.h"
+
+namespace quarry::schema {
+
+extern const EmbeddedFile kEmbeddedFiles[];
+extern const int kEmbeddedFileCount;
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 10000;
+
+Status SqliteError(sqlite3* db, std::string_view what) {
+  int code = sqlite3_extended_errcode(db);
+  std::string message = std::string(what) + ": " + sqlite3_errmsg(db);
+  if ((code & 0xff) == SQLITE_READONLY) return {StatusCode::kReadOnly, message};
+  if ((code & 0xff) == SQLITE_NOTADB || (code & 0xff) == SQLITE_CORRUPT) {
+    return {StatusCode::kCorrupt, message};
+  }
+  if ((code & 0xff) == SQLITE_FULL || (code & 0xff) == SQLITE_IOERR) {
+    return {StatusCode::kIoError, message};
+  }
+  return {StatusCode::kInvalidArgument, message};
+}
+
+// A read-only case allows reading and nothing else: no ATTACH (which could create a file), no
+// VACUUM INTO, no writes even where SQLite's own read-only flag would let a statement through.
+int ReadOnlyAuthorizer(void*, int action, const char* arg1, const char*, const char*, const char*) {
+  switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_FUNCTION:
+    case SQLITE_RECURSIVE:
+      return SQLITE_OK;
+    case SQLITE_PRAGMA:  // reading pragmas only: "PRAGMA x = y" passes its value in arg2
+      return arg1 != nullptr && std::string_view(arg1) != "query_only" ? SQLITE_OK : SQLITE_DENY;
+    default:
+      return SQLITE_DENY;
+  }
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return kEmbeddedFileCount; }
+
+// ---- Statement ----
+
+Statement::Statement(Statement&& other) noexcept : stmt_(other.stmt_) { other.stmt_ = nullptr; }
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    stmt_ = other.stmt_;
+    other.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+void Statement::BindText(int index, std::string_view value) {
+  sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
+
+void Statement::BindBlob(int index, std::string_view value) {
+  sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_STATIC);
+}
+
+void Statement::BindInt(int index, std::int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+
+void Statement::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
+
+void Statement::BindText(int index, const std::optional<std::string>& value) {
+  if (value) {
+    BindText(index, std::string_view(*value));
+  } else {
+    BindNull(index);
+  }
+}
+
+void Statement::BindInt(int index, const std::optional<std::int64_t>& value) {
+  if (value) {
+    BindInt(index, *value);
+  } else {
+    BindNull(index);
+  }
+}
+
+Result<bool> Statement::Step() {
+  if (stmt_ == nullptr) return false;
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteError(sqlite3_db_handle(stmt_), "SQL failed");
+}
+
+Status Statement::Run() {
+  while (true) {
+    Result<bool> row = Step();
+    if (!row.ok()) {
+      Reset();
+      return row.status();
+    }
+    if (!*row) break;
+  }
+  Reset();
+  return Status::Ok();
+}
+
+void Statement::Reset() {
+  if (stmt_ == nullptr) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+int Statement::ColumnCount() const { return stmt_ ? sqlite3_column_count(stmt_) : 0; }
+
+std::string_view Statement::ColumnName(int column) const {
+  const char* name = sqlite3_column_name(stmt_, column);
+  return name ? name : "";
+}
+
+ValueType Statement::ColumnType(int column) const {
+  switch (sqlite3_column_type(stmt_, column)) {
+    case SQLITE_INTEGER:
+      return ValueType::kInteger;
+    case SQLITE_FLOAT:
+      return ValueType::kReal;
+    case SQLITE_TEXT:
+      return ValueType::kText;
+    case SQLITE_BLOB:
+      return ValueType::kBlob;
+    default:
+      return ValueType::kNull;
+  }
+}
+
+std::int64_t Statement::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+double Statement::ColumnDouble(int column) const { return sqlite3_column_double(stmt_, column); }
+
+std::string_view Statement::ColumnText(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  int size = sqlite3_column_bytes(stmt_, column);
+  if (data == nullptr) return {};
+  return {static_cast<const char*>(data), static_cast<std::size_t>(size)};
+}
+
+bool Statement::IsReadOnly() const { return stmt_ == nullptr || sqlite3_stmt_readonly(stmt_) != 0; }
+
+std::string_view Statement::Sql() const {
+  const char* sql = stmt_ ? sqlite3_sql(stmt_) : nullptr;
+  return sql ? sql : "";
+}
+
+// ---- CaseDb ----
+
+CaseDb::CaseDb(std::unique_ptr<SQLite::Database> db, std::string path, OpenMode mode)
+    : db_(std::move(db)), path_(std::move(path)), mode_(mode) {}
+
+CaseDb::~CaseDb() = default;
+
+Result<std::unique_ptr<CaseDb>> CaseDb::Open(const std::string& path, OpenMode mode) {
+  bool in_memory = path == ":memory:";
+  if (mode == OpenMode::kReadOnly && !in_memory && !std::filesystem::exists(path)) {
+    return Status(StatusCode::kNotFound, "no case database at " + path);
+  }
+  std::unique_ptr<SQLite::Database> db;
+  try {
+    int flags = mode == OpenMode::kReadOnly ? SQLite::OPEN_READONLY
+                                            : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db = std::make_unique<SQLite::Database>(path, flags, kBusyTimeoutMs);
+  } catch (const SQLite::Exception& e) {
+    return Status(StatusCode::kIoError, "cannot open case database " + path + ": " + e.what());
+  }
+  std::unique_ptr<CaseDb> cdb(new CaseDb(std::move(db), path, mode));
+  if (mode == OpenMode::kReadOnly) {
+    QUARRY_RETURN_IF_ERROR(cdb->CheckIdentity(/*allow_fresh=*/false));
+    if (cdb->schema_version_ < LatestSchemaVersion()) {
+      return Status(StatusCode::kVersionMismatch,
+                    path + " has schema version " + std::to_string(cdb->schema_version_) +
+                        "; this quarry reads version " + std::to_string(LatestSchemaVersion()) +
+                        ". Run `quarry ingest --db " + path + "` once to upgrade it.");
+    }
+    QUARRY_RETURN_IF_ERROR(cdb->Exec("PRAGMA query_only = ON"));
+    sqlite3_set_authorizer(cdb->db_->getHandle(), ReadOnlyAuthorizer, nullptr);
+    return cdb;
+  }
+  QUARRY_RETURN_IF_ERROR(cdb->CheckIdentity(/*allow_fresh=*/true));
+  if (!in_memory) {
+    QUARRY_RETURN_IF_ERROR(cdb->Exec("PRAGMA journal_mode = WAL"));
+  }
+  QUARRY_RETURN_IF_ERROR(cdb->Exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON"));
+  QUARRY_RETURN_IF_ERROR(cdb->Migrate());
+  return cdb;
+}
+
+Status CaseDb::CheckIdentity(bool allow_fresh) {
+  Result<std::int64_t> app_id = QueryInt("PRAGMA application_id");
+  if (!app_id.ok()) {
+    return Status(StatusCode::kCorrupt,
+                  path_ + " is not a Quarry case database (" + app_id.status().message() + ")");
+  }
+  Result<std::int64_t> version = QueryInt("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  schema_version_ = static_cast<int>(*version);
+  if (*app_id == 0) {
+    Result<std::int64_t> objects = QueryInt("SELECT count(*) FROM sqlite_schema");
+    if (!objects.ok()) return objects.status();
+    if (*objects == 0 && allow_fresh) return Status::Ok();
+    if (*objects == 0) {
+      return Status(StatusCode::kVersionMismatch, path_ + " is an empty database, not a case");
+    }
+    return Status(StatusCode::kVersionMismatch,
+                  path_ + " is an SQLite database but not a Quarry case database");
+  }
+  if (*app_id != kApplicationId) {
+    return Status(StatusCode::kVersionMismatch,
+                  path_ + " is not a Quarry case database (application_id " +
+                      std::to_string(*app_id) + ")");
+  }
+  if (schema_version_ > LatestSchemaVersion()) {
+    return Status(StatusCode::kVersionMismatch,
+                  path_ + " was written by a newer Quarry (schema version " +
+                      std::to_string(schema_version_) + "; this quarry knows versions up to " +
+                      std::to_string(LatestSchemaVersion()) + "). Use a newer quarry to open it.");
+  }
+  return Status::Ok();
+}
+
+Status CaseDb::Migrate() {
+  for (int version = schema_version_ + 1; version <= LatestSchemaVersion(); ++version) {
+    const EmbeddedFile& migration = kEmbeddedFiles[version - 1];
+    QUARRY_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status status = Exec(migration.text);
+    if (status.ok()) {
+      status = Exec("PRAGMA application_id = " + std::to_string(kApplicationId) +
+                    "; PRAGMA user_version = " + std::to_string(version));
+    }
+    if (!status.ok()) {
+      (void)Exec("ROLLBACK");
+      return Status(StatusCode::kInternal, "migration " + std::string(migration.name) +
+                                               " failed: " + status.message());
+    }
+    QUARRY_RETURN_IF_ERROR(Exec("COMMIT"));
+    schema_version_ = version;
+  }
+  return Status::Ok();
+}
+
+Status CaseDb::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db_->getHandle(), text.c_str(), nullptr, nullptr, &error);
+  if (rc == SQLITE_OK) return Status::Ok();
+  std::string message = error ? error : sqlite3_errstr(rc);
+  sqlite3_free(error);
+  Status status = SqliteError(db_->getHandle(), "SQL failed");
+  return Status(status.code(), "SQL failed: " + message);
+}
+
+Result<Statement> CaseDb::Prepare(std::string_view sql, std::string_view* tail) {
+  sqlite3_stmt* stmt = nullptr;
+  const char* rest = nullptr;
+  if (sql.size() > static_cast<std::size_t>(INT32_MAX)) {
+    return Status(StatusCode::kInvalidArgument, "SQL text too long");
+  }
+  int rc = sqlite3_prepare_v2(db_->getHandle(), sql.data(), static_cast<int>(sql.size()), &stmt,
+                              &rest);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return SqliteError(db_->getHandle(), "SQL error");
+  }
+  if (tail != nullptr) {
+    *tail = sql.substr(static_cast<std::size_t>(rest - sql.data()));
+  }
+  return Statement(stmt);
+}
+
+Result<std::int64_t> CaseDb::QueryInt(std::string_view sql) {
+  Result<Statement> stmt = Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status(StatusCode::kInternal, "query returned no row: " + std::string(sql));
+  return stmt->ColumnInt(0);
+}
+
+std::int64_t CaseDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_->getHandle()); }
+
+}  // namespace quarry::schema
