@@ -48,8 +48,10 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   if (help->parsed()) {
+    // app.help() would describe the selected subcommand, `help` itself; format the top level.
+    std::string overview = app.get_formatter()->make_help(&app, "quarry", CLI::AppFormatMode::Normal);
     if (help_topic.empty()) {
-      std::cout << app.help();
+      std::cout << overview;
       return kExitOk;
     }
     for (std::size_t i = 0; i < commands.size(); ++i) {
@@ -58,7 +60,7 @@ int Main(int argc, char** argv) {
         return kExitOk;
       }
     }
-    std::cerr << "quarry: error: no command named '" << help_topic << "'\n" << app.help();
+    std::cerr << "quarry: error: no command named '" << help_topic << "'\n" << overview;
     return kExitUsage;
   }
   for (std::size_t i = 0; i < commands.size(); ++i) {

@@ -1,0 +1,534 @@
+// quarry_bench_ingest: measures ingest of one event XML file end to end, and its two halves
+// alone on the same data in the same run: decoding (scanner + pugixml + Sysmon field extraction,
+// no database) and SQLite inserting (the same rows through CaseWriter's prepared INSERT, one
+// transaction). Each phase runs in its own child process, so each peak RSS is that phase's own.
+//
+// Usage:
+//   quarry_bench_ingest FILE [--work-dir DIR] [--pool-events N] [--insert-events N]
+//                            [--phases hash,parse,insert,e2e]
+//
+// bench/run.sh generates the input and runs this; docs/performance.md explains the figures.
+// Exit status: 0 measured (whether or not the targets were met), 1 a phase failed, 2 usage.
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "ingest/case_writer.h"
+#include "ingest/decode.h"
+#include "ingest/ingest.h"
+#include "ingest/input_file.h"
+#include "schema/case_db.h"
+
+namespace quarry::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr double kRatioTarget = 0.5;         // end-to-end / min(parse, insert), events/s
+constexpr double kRssTargetMb = 300.0;       // peak RSS of end-to-end ingest, MB
+constexpr double kRssTargetInputBytes = 2e9;  // ... on an input of this size
+constexpr std::size_t kDefaultPoolEvents = 20000;
+constexpr double kMb = 1e6;  // every MB here is 10^6 bytes
+
+// What a phase's child process sends back to the parent (a plain struct through a pipe).
+struct PhaseResult {
+  bool ok = false;
+  double seconds = 0;               // wall time of the measured part
+  std::int64_t events = 0;          // process events decoded / inserted / loaded
+  std::int64_t records_rejected = 0;
+  std::int64_t warnings = 0;
+  std::int64_t db_bytes = -1;       // case database after close, -1 when there is none
+  std::int64_t wal_bytes = 0;       // what is left in -wal after close (normally nothing)
+  std::int64_t pool_events = 0;     // insert alone: distinct rows cycled through
+  char message[512] = {};           // why it failed, or a note
+};
+
+// A phase as the parent saw it.
+struct Phase {
+  std::string name;
+  bool ran = false;
+  PhaseResult result;
+  double cpu_seconds = 0;   // user + system of the child
+  double peak_rss_mb = 0;   // ru_maxrss of the child
+};
+
+void SetMessage(PhaseResult* result, std::string_view text) {
+  std::size_t n = std::min(text.size(), sizeof result->message - 1);
+  std::memcpy(result->message, text.data(), n);
+  result->message[n] = '\0';
+}
+
+PhaseResult Failed(std::string_view text) {
+  PhaseResult result;
+  SetMessage(&result, text);
+  return result;
+}
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::int64_t FileBytes(const std::string& path) {
+  std::error_code ec;
+  std::uintmax_t size = fs::file_size(path, ec);
+  return ec ? -1 : static_cast<std::int64_t>(size);
+}
+
+// Removes a case database and its journals; missing files are fine.
+void RemoveCase(const std::string& db_path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::error_code ec;
+    fs::remove(db_path + suffix, ec);
+  }
+}
+
+// Records the case database's size once it is closed (SQLite checkpoints the WAL on close).
+void MeasureCase(const std::string& db_path, PhaseResult* result) {
+  result->db_bytes = FileBytes(db_path);
+  std::int64_t wal = FileBytes(db_path + "-wal");
+  result->wal_bytes = wal > 0 ? wal : 0;
+}
+
+// ---- The phases (each runs in a child process) ----
+
+// SHA-256 of the file: the serial first step of every ingest, shown for reference.
+PhaseResult HashPhase(const std::string& input) {
+  Clock::time_point start = Clock::now();
+  Result<std::string> sha = ingest::Sha256OfFile(input);
+  PhaseResult result;
+  result.seconds = SecondsSince(start);
+  if (!sha.ok()) return Failed(sha.status().message());
+  result.ok = true;
+  return result;
+}
+
+// Decoding alone: what the ingest's decoder thread does, with the batches thrown away.
+PhaseResult ParsePhase(const std::string& input) {
+  Clock::time_point start = Clock::now();
+  Result<ingest::SniffResult> sniff = ingest::SniffFile(input);
+  if (!sniff.ok()) return Failed(sniff.status().message());
+  if (sniff->format.empty()) return Failed("not event XML: " + sniff->reason);
+  PhaseResult result;
+  Status status = ingest::DecodeEventXmlFile(
+      input, *sniff, ingest::DecodeOptions(), [&](ingest::DecodedBatch&& batch) {
+        result.events += static_cast<std::int64_t>(batch.events.size());
+        result.records_rejected += batch.records_rejected;
+        result.warnings += static_cast<std::int64_t>(batch.warnings.size());
+        return true;
+      });
+  result.seconds = SecondsSince(start);
+  if (!status.ok()) return Failed(status.message());
+  result.ok = true;
+  return result;
+}
+
+// Inserting alone: `count` rows through CaseWriter in one transaction into a fresh case. The rows
+// are the file's first `pool_size` events, decoded into memory once before the clock starts and
+// cycled through; each pass shifts their times, offsets and record ids past the previous pass so
+// that the indexes grow in the same order as in a real ingest.
+PhaseResult InsertPhase(const std::string& input, const std::string& db_path, std::int64_t count,
+                        std::size_t pool_size) {
+  Result<ingest::SniffResult> sniff = ingest::SniffFile(input);
+  if (!sniff.ok()) return Failed(sniff.status().message());
+  std::vector<ingest::ProcessEvent> pool;
+  pool.reserve(pool_size);
+  Status status = ingest::DecodeEventXmlFile(
+      input, *sniff, ingest::DecodeOptions(), [&](ingest::DecodedBatch&& batch) {
+        for (ingest::ProcessEvent& event : batch.events) {
+          if (pool.size() < pool_size) pool.push_back(std::move(event));
+        }
+        return pool.size() < pool_size;
+      });
+  if (!status.ok()) return Failed(status.message());
+  if (pool.empty()) return Failed("the file has no process events to insert");
+  const ingest::ProcessEvent& first = pool.front();
+  const ingest::ProcessEvent& last = pool.back();
+  const std::int64_t time_span = last.time_us - first.time_us + 1;
+  const std::int64_t offset_span =
+      last.record_offset + static_cast<std::int64_t>(last.raw.size()) + 1 - first.record_offset;
+  const auto pool_count = static_cast<std::int64_t>(pool.size());
+  RemoveCase(db_path);
+
+  PhaseResult result;
+  result.pool_events = pool_count;
+  Clock::time_point start = Clock::now();
+  {
+    Result<std::unique_ptr<schema::CaseDb>> db =
+        schema::CaseDb::Open(db_path, schema::OpenMode::kReadWrite);
+    if (!db.ok()) return Failed(db.status().message());
+    Result<std::unique_ptr<ingest::CaseWriter>> writer = ingest::CaseWriter::Create(db->get());
+    if (!writer.ok()) return Failed(writer.status().message());
+    ingest::InputFileRow row;
+    row.path = input;
+    row.sha256 = "bench-insert-alone-0000000000000000000000000000000000000000000000000000";
+    row.size_bytes = FileBytes(input);
+    row.format = "event_xml";
+    row.encoding = "utf-8";
+    row.status = "loaded";
+    status = (*writer)->BeginFile(row);
+    if (!status.ok()) return Failed(status.message());
+    for (std::int64_t i = 0; i < count; ++i) {
+      ingest::ProcessEvent& event = pool[static_cast<std::size_t>(i % pool_count)];
+      status = (*writer)->AddEvent(event);
+      if (!status.ok()) return Failed(status.message());
+      event.time_us += time_span;  // ready for its next pass
+      if (event.log_time_us) *event.log_time_us += time_span;
+      event.record_offset += offset_span;
+      if (event.record_line) *event.record_line += pool_count;
+      if (event.record_id) *event.record_id += pool_count;
+    }
+    ingest::FileCounts counts;
+    counts.events_loaded = count;
+    status = (*writer)->CommitFile(counts);
+    if (!status.ok()) return Failed(status.message());
+  }  // the writer, then the database, close here
+  result.seconds = SecondsSince(start);
+  result.events = count;
+  MeasureCase(db_path, &result);
+  result.ok = true;
+  return result;
+}
+
+// End to end: Ingest() into a fresh case, from opening the database to closing it.
+PhaseResult EndToEndPhase(const std::string& input, const std::string& db_path) {
+  RemoveCase(db_path);
+  PhaseResult result;
+  Clock::time_point start = Clock::now();
+  {
+    Result<std::unique_ptr<schema::CaseDb>> db =
+        schema::CaseDb::Open(db_path, schema::OpenMode::kReadWrite);
+    if (!db.ok()) return Failed(db.status().message());
+    Result<ingest::IngestSummary> summary =
+        ingest::Ingest(db->get(), {input}, ingest::IngestOptions(), nullptr);
+    if (!summary.ok()) return Failed(summary.status().message());
+    if (summary->files.size() != 1 || summary->files[0].outcome != ingest::FileOutcome::kLoaded) {
+      return Failed("the file was not loaded: " +
+                    (summary->files.empty() ? std::string("no file") : summary->files[0].reason));
+    }
+    const ingest::FileCounts& counts = summary->files[0].counts;
+    result.events = counts.events_loaded;
+    result.records_rejected = counts.records_rejected;
+    result.warnings = counts.warnings;
+  }
+  result.seconds = SecondsSince(start);
+  MeasureCase(db_path, &result);
+  result.ok = true;
+  return result;
+}
+
+// ---- Child processes ----
+
+bool WriteAll(int fd, const void* data, std::size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool ReadAll(int fd, void* data, std::size_t size) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    ssize_t n = read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+double Seconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+}
+
+// Runs `body` in a forked child and collects its result, CPU time and peak RSS. This process
+// holds no threads and little memory at the fork, so the child's peak RSS is the phase's own.
+Phase RunInChild(const std::string& name, const std::function<PhaseResult()>& body) {
+  Phase phase;
+  phase.name = name;
+  phase.ran = true;
+  std::fprintf(stderr, "quarry_bench_ingest: running %s...\n", name.c_str());
+  int fds[2];
+  if (pipe(fds) != 0) {
+    phase.result = Failed(std::string("pipe: ") + std::strerror(errno));
+    return phase;
+  }
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    phase.result = Failed(std::string("fork: ") + std::strerror(errno));
+    close(fds[0]);
+    close(fds[1]);
+    return phase;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    PhaseResult result;
+    try {
+      result = body();
+    } catch (const std::exception& e) {
+      result = Failed(std::string("exception: ") + e.what());
+    }
+    _exit(WriteAll(fds[1], &result, sizeof result) ? 0 : 1);
+  }
+  close(fds[1]);
+  bool received = ReadAll(fds[0], &phase.result, sizeof phase.result);
+  close(fds[0]);
+  int status = 0;
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  phase.cpu_seconds = Seconds(usage.ru_utime) + Seconds(usage.ru_stime);
+  phase.peak_rss_mb = static_cast<double>(usage.ru_maxrss) * 1024.0 / kMb;  // ru_maxrss is KiB
+  if (!received) {
+    phase.result = Failed(WIFSIGNALED(status)
+                              ? "child killed by signal " + std::to_string(WTERMSIG(status))
+                              : std::string("child exited without a result"));
+  }
+  if (!phase.result.ok) {
+    std::fprintf(stderr, "quarry_bench_ingest: %s failed: %s\n", name.c_str(), phase.result.message);
+  } else {
+    std::fprintf(stderr, "quarry_bench_ingest: %s done in %.1f s\n", name.c_str(),
+                 phase.result.seconds);
+  }
+  return phase;
+}
+
+// ---- Report ----
+
+double EventsPerSecond(const Phase& phase) {
+  return phase.result.seconds > 0 ? static_cast<double>(phase.result.events) / phase.result.seconds
+                                  : 0;
+}
+
+void PrintPhase(const Phase& phase, std::int64_t input_bytes, bool has_events) {
+  if (!phase.ran) return;
+  if (!phase.result.ok) {
+    std::printf("  %-15s FAILED: %s\n", phase.name.c_str(), phase.result.message);
+    return;
+  }
+  const PhaseResult& r = phase.result;
+  char events_per_s[32] = "-";
+  if (has_events) std::snprintf(events_per_s, sizeof events_per_s, "%.0f", EventsPerSecond(phase));
+  std::printf("  %-15s %9.2f %11s %9.1f %9.2f %6.0f%% %11.1f\n", phase.name.c_str(), r.seconds,
+              events_per_s, static_cast<double>(input_bytes) / kMb / r.seconds, phase.cpu_seconds,
+              100.0 * phase.cpu_seconds / r.seconds, phase.peak_rss_mb);
+}
+
+struct Flags {
+  std::string input;
+  std::string work_dir;
+  std::size_t pool_events = kDefaultPoolEvents;
+  std::optional<std::int64_t> insert_events;
+  std::vector<std::string> phases = {"hash", "parse", "insert", "e2e"};
+};
+
+constexpr const char* kUsage =
+    "usage: quarry_bench_ingest FILE [--work-dir DIR] [--pool-events N] [--insert-events N]\n"
+    "                           [--phases hash,parse,insert,e2e]\n"
+    "Measures, on FILE (event XML), SHA-256 alone, decoding alone, SQLite insert alone and the\n"
+    "end-to-end ingest, each in its own child process. Case databases are created in DIR\n"
+    "(default: FILE's folder) and deleted afterwards. --insert-events defaults to the number of\n"
+    "events the parse phase found; --pool-events (default 20000) is how many distinct decoded\n"
+    "rows the insert phase cycles through.\n";
+
+bool ParseSize(std::string_view text, std::int64_t* value) {
+  std::string copy(text);
+  char* end = nullptr;
+  errno = 0;
+  long long parsed = std::strtoll(copy.c_str(), &end, 10);
+  if (errno != 0 || end == copy.c_str() || *end != '\0' || parsed < 0) return false;
+  *value = parsed;
+  return true;
+}
+
+std::optional<Flags> ParseFlags(int argc, char** argv) {
+  Flags flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if (!arg.starts_with("--")) {
+      if (!flags.input.empty()) return std::nullopt;
+      flags.input = arg;
+      continue;
+    }
+    if (i + 1 >= argc) return std::nullopt;
+    std::string_view value = argv[++i];
+    std::int64_t number = 0;
+    if (arg == "--work-dir") {
+      flags.work_dir = value;
+    } else if (arg == "--pool-events" && ParseSize(value, &number) && number > 0) {
+      flags.pool_events = static_cast<std::size_t>(number);
+    } else if (arg == "--insert-events" && ParseSize(value, &number)) {
+      flags.insert_events = number;
+    } else if (arg == "--phases") {
+      flags.phases.clear();
+      std::size_t from = 0;
+      while (from <= value.size()) {
+        std::size_t comma = std::min(value.find(',', from), value.size());
+        std::string phase(value.substr(from, comma - from));
+        if (phase != "hash" && phase != "parse" && phase != "insert" && phase != "e2e") {
+          return std::nullopt;
+        }
+        flags.phases.push_back(phase);
+        from = comma + 1;
+      }
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (flags.input.empty()) return std::nullopt;
+  if (flags.work_dir.empty()) {
+    fs::path parent = fs::absolute(flags.input).parent_path();
+    flags.work_dir = parent.string();
+  }
+  return flags;
+}
+
+bool Wants(const Flags& flags, std::string_view phase) {
+  return std::find(flags.phases.begin(), flags.phases.end(), phase) != flags.phases.end();
+}
+
+int Main(int argc, char** argv) {
+  std::optional<Flags> parsed = ParseFlags(argc, argv);
+  if (!parsed) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const Flags& flags = *parsed;
+  const std::int64_t input_bytes = FileBytes(flags.input);
+  if (input_bytes < 0) {
+    std::fprintf(stderr, "quarry_bench_ingest: cannot read %s\n", flags.input.c_str());
+    return 1;
+  }
+  if (Wants(flags, "insert") && !Wants(flags, "parse") && !flags.insert_events) {
+    std::fprintf(stderr, "quarry_bench_ingest: the insert phase needs the parse phase or --insert-events\n");
+    return 2;
+  }
+  std::error_code ec;
+  fs::create_directories(flags.work_dir, ec);
+  const std::string input = fs::absolute(flags.input).string();
+  const std::string insert_db = (fs::path(flags.work_dir) / "quarry-bench-insert.db").string();
+  const std::string e2e_db = (fs::path(flags.work_dir) / "quarry-bench-e2e.db").string();
+
+  Phase hash{"sha256 alone"}, parse{"parse alone"}, insert{"insert alone"}, e2e{"end-to-end"};
+  if (Wants(flags, "hash")) hash = RunInChild(hash.name, [&] { return HashPhase(input); });
+  if (Wants(flags, "parse")) parse = RunInChild(parse.name, [&] { return ParsePhase(input); });
+  if (Wants(flags, "insert")) {
+    std::int64_t count = flags.insert_events.value_or(parse.result.events);
+    if (!flags.insert_events && !parse.result.ok) {
+      insert.ran = true;
+      insert.result = Failed("skipped: the parse phase failed");
+    } else {
+      insert = RunInChild(insert.name, [&] {
+        return InsertPhase(input, insert_db, count, flags.pool_events);
+      });
+    }
+    RemoveCase(insert_db);
+  }
+  if (Wants(flags, "e2e")) {
+    e2e = RunInChild(e2e.name, [&] { return EndToEndPhase(input, e2e_db); });
+    RemoveCase(e2e_db);
+  }
+
+  std::int64_t events = e2e.result.ok ? e2e.result.events : parse.result.events;
+  std::printf("\nquarry_bench_ingest: %s\n", input.c_str());
+  std::printf("input: %" PRId64 " bytes (%.1f MB), %" PRId64 " process events, %.0f bytes/event\n",
+              input_bytes, static_cast<double>(input_bytes) / kMb, events,
+              events > 0 ? static_cast<double>(input_bytes) / static_cast<double>(events) : 0.0);
+  std::printf("MB = 10^6 bytes; MB/s is input bytes over the phase's wall time; CPU%% over wall time\n\n");
+  std::printf("  %-15s %9s %11s %9s %9s %7s %11s\n", "phase", "seconds", "events/s", "MB/s",
+              "CPU s", "CPU%", "peak RSS MB");
+  PrintPhase(hash, input_bytes, false);
+  PrintPhase(parse, input_bytes, true);
+  PrintPhase(insert, input_bytes, true);
+  PrintPhase(e2e, input_bytes, true);
+  std::printf("\n");
+
+  if (parse.result.ok && (parse.result.records_rejected > 0 || parse.result.warnings > 0)) {
+    std::printf("note: parse alone: %" PRId64 " records rejected, %" PRId64 " warnings\n",
+                parse.result.records_rejected, parse.result.warnings);
+  }
+  if (insert.result.ok) {
+    std::printf("insert alone: %" PRId64 " rows cycled from the file's first %" PRId64
+                " events, one transaction\n",
+                insert.result.events, insert.result.pool_events);
+  }
+  bool verdicts = true;
+  if (parse.result.ok && insert.result.ok && e2e.result.ok) {
+    double floor = std::min(EventsPerSecond(parse), EventsPerSecond(insert));
+    double ratio = EventsPerSecond(e2e) / floor;
+    std::printf("end-to-end / min(parse, insert) = %.0f / %.0f events/s = %.2f (target >= %.2f): %s\n",
+                EventsPerSecond(e2e), floor, ratio, kRatioTarget,
+                ratio >= kRatioTarget ? "PASS" : "FAIL");
+  } else {
+    verdicts = false;
+  }
+  if (e2e.result.ok) {
+    std::printf("end-to-end peak RSS = %.1f MB (target < %.0f MB on a %.0f GB input): %s%s\n",
+                e2e.peak_rss_mb, kRssTargetMb, kRssTargetInputBytes / 1e9,
+                e2e.peak_rss_mb < kRssTargetMb ? "PASS" : "FAIL",
+                static_cast<double>(input_bytes) < kRssTargetInputBytes
+                    ? " (this input is smaller than 2 GB: indicative only)"
+                    : "");
+    if (parse.result.ok && e2e.result.events != parse.result.events) {
+      std::printf("warning: end-to-end loaded %" PRId64 " events, parse alone found %" PRId64 "\n",
+                  e2e.result.events, parse.result.events);
+    }
+    std::printf("case database after end-to-end (closed): %" PRId64 " bytes = %.0f bytes/event "
+                "(%.2f x the input)%s\n",
+                e2e.result.db_bytes,
+                e2e.result.events > 0
+                    ? static_cast<double>(e2e.result.db_bytes) / static_cast<double>(e2e.result.events)
+                    : 0.0,
+                static_cast<double>(e2e.result.db_bytes) / static_cast<double>(input_bytes),
+                e2e.result.wal_bytes > 0
+                    ? (", plus " + std::to_string(e2e.result.wal_bytes) + " bytes of WAL").c_str()
+                    : "");
+  } else {
+    verdicts = false;
+  }
+  if (insert.result.ok && insert.result.events > 0) {
+    std::printf("case database after insert alone (closed): %" PRId64 " bytes = %.0f bytes/event\n",
+                insert.result.db_bytes,
+                static_cast<double>(insert.result.db_bytes) / static_cast<double>(insert.result.events));
+  }
+  if (!verdicts) std::printf("(verdicts need the parse, insert and e2e phases to succeed)\n");
+  for (const Phase* phase : {&hash, &parse, &insert, &e2e}) {
+    if (phase->ran && !phase->result.ok) return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace quarry::bench
+
+int main(int argc, char** argv) { return quarry::bench::Main(argc, argv); }
