@@ -439,7 +439,11 @@ int Main(int argc, char** argv) {
   const std::string insert_db = (fs::path(flags.work_dir) / "quarry-bench-insert.db").string();
   const std::string e2e_db = (fs::path(flags.work_dir) / "quarry-bench-e2e.db").string();
 
-  Phase hash{"sha256 alone"}, parse{"parse alone"}, insert{"insert alone"}, e2e{"end-to-end"};
+  Phase hash, parse, insert, e2e;
+  hash.name = "sha256 alone";
+  parse.name = "parse alone";
+  insert.name = "insert alone";
+  e2e.name = "end-to-end";
   if (Wants(flags, "hash")) hash = RunInChild(hash.name, [&] { return HashPhase(input); });
   if (Wants(flags, "parse")) parse = RunInChild(parse.name, [&] { return ParsePhase(input); });
   if (Wants(flags, "insert")) {

@@ -16,7 +16,7 @@ IngestWarning RecordWarning(const XmlRecord& record, IngestWarning::Severity sev
   warning.line = record.line;
   warning.record_id = record_id;
   warning.reason = std::move(reason);
-  warning.excerpt = std::string(record.text().substr(0, kWarningExcerptBytes));
+  warning.excerpt = WarningExcerpt(record.text());
   return warning;
 }
 

@@ -97,7 +97,7 @@ IngestWarning EventXmlScanner::Problem(std::size_t at, std::size_t size, std::st
   warning.byte_offset = pos_offset_ + reader_->SourceBytes(before);
   warning.line = pos_line_ + std::count(before.begin(), before.end(), '\n');
   warning.reason = std::move(reason);
-  warning.excerpt = buffer_.substr(at, std::min(size, kWarningExcerptBytes));
+  warning.excerpt = WarningExcerpt(std::string_view(buffer_).substr(at, size));
   return warning;
 }
 

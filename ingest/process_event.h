@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace quarry::ingest {
 
@@ -55,7 +56,20 @@ struct IngestWarning {
   std::string excerpt;                      ///< the first 200 bytes of the record
 };
 
-/// How many bytes of a bad record a warning keeps.
+/// How many bytes of a bad record a warning keeps, at most.
 inline constexpr std::size_t kWarningExcerptBytes = 200;
+
+/// The first kWarningExcerptBytes bytes of `record`, shortened so that it does not end inside
+/// a UTF-8 sequence.
+inline std::string WarningExcerpt(std::string_view record) {
+  if (record.size() <= kWarningExcerptBytes) return std::string(record);
+  std::size_t end = kWarningExcerptBytes;
+  std::size_t back = 0;  // step back over at most 3 continuation bytes to the lead byte
+  while (back < 3 && end > 0 && (static_cast<unsigned char>(record[end]) & 0xC0) == 0x80) {
+    --end;
+    ++back;
+  }
+  return std::string(record.substr(0, end));
+}
 
 }  // namespace quarry::ingest

@@ -157,6 +157,8 @@ TEST(EventXmlScannerTest, OversizedRecordIsSkippedAndScanningGoesOn) {
   EXPECT_NE(s.problems[0].reason.find("larger than"), std::string::npos) << s.problems[0].reason;
   EXPECT_EQ(s.problems[0].line, 2);
   EXPECT_EQ(s.problems[0].excerpt.size(), ingest::kWarningExcerptBytes);
+  EXPECT_EQ(ingest::WarningExcerpt(std::string(199, 'a') + "\xe6\x96\x87" + "tail"), std::string(199, 'a'));
+  EXPECT_EQ(ingest::WarningExcerpt(std::string(198, 'a') + "\xc3\xa9" + "tail"), std::string(198, 'a') + "\xc3\xa9");
 }
 
 TEST(SniffTest, RecognisesRenderingsAndRejectsOtherFiles) {
