@@ -5,8 +5,10 @@
 //
 // Usage:
 //   quarry_bench_ingest FILE [--work-dir DIR] [--pool-events N] [--insert-events N]
-//                            [--phases hash,parse,insert,e2e]
+//                            [--phases hash,parse,insert,e2e] [--pragma "cache_size = -65536"]...
 //
+// --pragma is for experiments only: it runs the PRAGMA on the case database right after opening
+// it, in the insert and end-to-end phases, which `quarry ingest` itself does not do.
 // bench/run.sh generates the input and runs this; docs/performance.md explains the figures.
 // Exit status: 0 measured (whether or not the targets were met), 1 a phase failed, 2 usage.
 #include <sys/resource.h>
@@ -102,6 +104,20 @@ void RemoveCase(const std::string& db_path) {
   }
 }
 
+// Opens a fresh case database and runs the experiment's PRAGMAs on it.
+Result<std::unique_ptr<schema::CaseDb>> OpenCase(const std::string& db_path,
+                                                const std::vector<std::string>& pragmas) {
+  RemoveCase(db_path);
+  Result<std::unique_ptr<schema::CaseDb>> db =
+      schema::CaseDb::Open(db_path, schema::OpenMode::kReadWrite);
+  if (!db.ok()) return db;
+  for (const std::string& pragma : pragmas) {
+    Status status = (*db)->Exec("PRAGMA " + pragma);
+    if (!status.ok()) return status;
+  }
+  return db;
+}
+
 // Records the case database's size once it is closed (SQLite checkpoints the WAL on close).
 void MeasureCase(const std::string& db_path, PhaseResult* result) {
   result->db_bytes = FileBytes(db_path);
@@ -147,7 +163,7 @@ PhaseResult ParsePhase(const std::string& input) {
 // cycled through; each pass shifts their times, offsets and record ids past the previous pass so
 // that the indexes grow in the same order as in a real ingest.
 PhaseResult InsertPhase(const std::string& input, const std::string& db_path, std::int64_t count,
-                        std::size_t pool_size) {
+                        std::size_t pool_size, const std::vector<std::string>& pragmas) {
   Result<ingest::SniffResult> sniff = ingest::SniffFile(input);
   if (!sniff.ok()) return Failed(sniff.status().message());
   std::vector<ingest::ProcessEvent> pool;
@@ -167,14 +183,12 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
   const std::int64_t offset_span =
       last.record_offset + static_cast<std::int64_t>(last.raw.size()) + 1 - first.record_offset;
   const auto pool_count = static_cast<std::int64_t>(pool.size());
-  RemoveCase(db_path);
 
   PhaseResult result;
   result.pool_events = pool_count;
   Clock::time_point start = Clock::now();
   {
-    Result<std::unique_ptr<schema::CaseDb>> db =
-        schema::CaseDb::Open(db_path, schema::OpenMode::kReadWrite);
+    Result<std::unique_ptr<schema::CaseDb>> db = OpenCase(db_path, pragmas);
     if (!db.ok()) return Failed(db.status().message());
     Result<std::unique_ptr<ingest::CaseWriter>> writer = ingest::CaseWriter::Create(db->get());
     if (!writer.ok()) return Failed(writer.status().message());
@@ -210,13 +224,12 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
 }
 
 // End to end: Ingest() into a fresh case, from opening the database to closing it.
-PhaseResult EndToEndPhase(const std::string& input, const std::string& db_path) {
-  RemoveCase(db_path);
+PhaseResult EndToEndPhase(const std::string& input, const std::string& db_path,
+                          const std::vector<std::string>& pragmas) {
   PhaseResult result;
   Clock::time_point start = Clock::now();
   {
-    Result<std::unique_ptr<schema::CaseDb>> db =
-        schema::CaseDb::Open(db_path, schema::OpenMode::kReadWrite);
+    Result<std::unique_ptr<schema::CaseDb>> db = OpenCase(db_path, pragmas);
     if (!db.ok()) return Failed(db.status().message());
     Result<ingest::IngestSummary> summary =
         ingest::Ingest(db->get(), {input}, ingest::IngestOptions(), nullptr);
@@ -346,16 +359,18 @@ struct Flags {
   std::size_t pool_events = kDefaultPoolEvents;
   std::optional<std::int64_t> insert_events;
   std::vector<std::string> phases = {"hash", "parse", "insert", "e2e"};
+  std::vector<std::string> pragmas;  // experiments only
 };
 
 constexpr const char* kUsage =
     "usage: quarry_bench_ingest FILE [--work-dir DIR] [--pool-events N] [--insert-events N]\n"
-    "                           [--phases hash,parse,insert,e2e]\n"
+    "                           [--phases hash,parse,insert,e2e] [--pragma TEXT]...\n"
     "Measures, on FILE (event XML), SHA-256 alone, decoding alone, SQLite insert alone and the\n"
     "end-to-end ingest, each in its own child process. Case databases are created in DIR\n"
     "(default: FILE's folder) and deleted afterwards. --insert-events defaults to the number of\n"
     "events the parse phase found; --pool-events (default 20000) is how many distinct decoded\n"
-    "rows the insert phase cycles through.\n";
+    "rows the insert phase cycles through. --pragma TEXT runs `PRAGMA TEXT` on the case database\n"
+    "after opening it in the insert and end-to-end phases (experiments; quarry does not).\n";
 
 bool ParseSize(std::string_view text, std::int64_t* value) {
   std::string copy(text);
@@ -389,6 +404,8 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       flags.pool_events = static_cast<std::size_t>(number);
     } else if (arg == "--insert-events" && ParseSize(value, &number)) {
       flags.insert_events = number;
+    } else if (arg == "--pragma") {
+      flags.pragmas.emplace_back(value);
     } else if (arg == "--phases") {
       flags.phases.clear();
       std::size_t from = 0;
@@ -453,13 +470,13 @@ int Main(int argc, char** argv) {
       insert.result = Failed("skipped: the parse phase failed");
     } else {
       insert = RunInChild(insert.name, [&] {
-        return InsertPhase(input, insert_db, count, flags.pool_events);
+        return InsertPhase(input, insert_db, count, flags.pool_events, flags.pragmas);
       });
     }
     RemoveCase(insert_db);
   }
   if (Wants(flags, "e2e")) {
-    e2e = RunInChild(e2e.name, [&] { return EndToEndPhase(input, e2e_db); });
+    e2e = RunInChild(e2e.name, [&] { return EndToEndPhase(input, e2e_db, flags.pragmas); });
     RemoveCase(e2e_db);
   }
 
@@ -468,6 +485,10 @@ int Main(int argc, char** argv) {
   std::printf("input: %" PRId64 " bytes (%.1f MB), %" PRId64 " process events, %.0f bytes/event\n",
               input_bytes, static_cast<double>(input_bytes) / kMb, events,
               events > 0 ? static_cast<double>(input_bytes) / static_cast<double>(events) : 0.0);
+  for (const std::string& pragma : flags.pragmas) {
+    std::printf("EXPERIMENT: PRAGMA %s on the case database (quarry ingest does not do this)\n",
+                pragma.c_str());
+  }
   std::printf("MB = 10^6 bytes; MB/s is input bytes over the phase's wall time; CPU%% over wall time\n\n");
   std::printf("  %-15s %9s %11s %9s %9s %7s %11s\n", "phase", "seconds", "events/s", "MB/s",
               "CPU s", "CPU%", "peak RSS MB");
