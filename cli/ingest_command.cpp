@@ -60,7 +60,7 @@ int Run(const IngestFlags& flags) {
   }
   std::cout << "case " << flags.db << ": " << summary->files.size() << " files: "
             << outcomes[ingest::FileOutcome::kLoaded] << " loaded, "
-            << outcomes[ingest::FileOutcome::kSkipped] << " skipped (not an event source), "
+            << outcomes[ingest::FileOutcome::kSkipped] << " skipped, "
             << outcomes[ingest::FileOutcome::kDuplicate] << " already in the case, "
             << outcomes[ingest::FileOutcome::kFailed] << " failed\n";
   for (const auto& [source, counts] : sources) {

@@ -157,7 +157,7 @@ Result<SniffResult> SniffFile(const std::string& path) {
     text = head;
   }
   if (head.empty()) {
-    result.reason = "empty file";
+    result.reason = "not an event source: empty file";
     return result;
   }
   std::size_t first = text.find_first_not_of(" \t\r\n");
@@ -169,11 +169,11 @@ Result<SniffResult> SniffFile(const std::string& path) {
     return result;
   }
   if (markup) {
-    result.reason = "XML without an <Event> element in its first 64 KiB";
+    result.reason = "not an event source: XML without an <Event> element in its first 64 KiB";
   } else if (body.empty()) {
-    result.reason = "no text in the first 64 KiB";
+    result.reason = "not an event source: no text in the first 64 KiB";
   } else {
-    result.reason = "not a recognised event source (content does not start with event XML)";
+    result.reason = "not an event source: content does not start with event XML";
   }
   return result;
 }
