@@ -24,8 +24,11 @@ class StderrProgress : public ingest::IngestObserver {
   void FileFinished(const ingest::FileReport& report) override {
     std::cerr << "quarry ingest: " << report.path << ": " << ingest::FileOutcomeName(report.outcome);
     if (report.outcome == ingest::FileOutcome::kLoaded) {
-      std::cerr << ", " << report.counts.events_loaded << " process events, "
-                << report.counts.events_skipped << " other events skipped, "
+      std::cerr << " (" << report.format << "), " << report.counts.events_loaded << " process events, ";
+      if (report.counts.lookups_loaded > 0) {
+        std::cerr << report.counts.lookups_loaded << " CrowdStrike lookup records, ";
+      }
+      std::cerr << report.counts.events_skipped << " other records skipped, "
                 << report.counts.records_rejected << " records rejected, "
                 << report.counts.warnings << " warnings";
     } else {
@@ -53,6 +56,7 @@ int Run(const IngestFlags& flags) {
     total.events_skipped += file.counts.events_skipped;
     total.records_rejected += file.counts.records_rejected;
     total.warnings += file.counts.warnings;
+    total.lookups_loaded += file.counts.lookups_loaded;
     for (const auto& [source, events] : file.loaded_by_source) {
       ++sources[source].first;
       sources[source].second += events;
@@ -66,6 +70,9 @@ int Run(const IngestFlags& flags) {
   for (const auto& [source, counts] : sources) {
     std::cout << "  " << source << ": " << counts.second << " events loaded from " << counts.first
               << (counts.first == 1 ? " file\n" : " files\n");
+  }
+  if (total.lookups_loaded > 0) {
+    std::cout << "  CrowdStrike aidmaster/userinfo lookup records: " << total.lookups_loaded << "\n";
   }
   std::cout << "  events loaded: " << total.events_loaded
             << "; other events skipped: " << total.events_skipped
@@ -88,9 +95,11 @@ Command IngestCommand() {
       "  quarry ingest --db case.db Sysmon.xml Security.xml\n"
       "  quarry ingest --db case.db triage/               # again: files already in the case are not re-read\n"
       "\n"
-      "Reads Sysmon Event ID 1 from event XML (one event per line, wevtutil output, or Event\n"
-      "Viewer's saved XML; UTF-8 or UTF-16). Other events are counted as skipped; damaged records\n"
-      "are kept in the ingest_warnings table and the rest of the file loads.\n"
+      "Reads Sysmon Event ID 1 and Security 4688 from event XML (one event per line, wevtutil\n"
+      "output, or Event Viewer's saved XML; UTF-8 or UTF-16) and from NXLog JSON lines, and\n"
+      "CrowdStrike Falcon ProcessRollup2 from FDR JSON lines, with the FDR aidmaster and userinfo\n"
+      "files naming hosts and users (in any order). Other events are counted as skipped; damaged\n"
+      "records are kept in the ingest_warnings table and the rest of the file loads.\n"
       "Exit status: 0 done (warnings allowed), 1 a file or the case could not be read or written,\n"
       "2 usage error.\n";
   command.add = [flags](CLI::App* app) {

@@ -2,9 +2,15 @@
 #include "ingest/case_writer.h"
 
 #include "ingest/time_util.h"
+#include "schema/embedded_file.h"
 #include "schema/version.h"
 
 namespace quarry::ingest {
+namespace sql {
+extern const schema::EmbeddedFile kEmbeddedFiles[];
+extern const int kEmbeddedFileCount;
+}  // namespace sql
+
 namespace {
 
 constexpr std::string_view kFindFile = "SELECT path FROM input_files WHERE sha256 = ?1";
@@ -30,8 +36,29 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql";
 
 constexpr std::string_view kUpdateCounts = R"sql(
 UPDATE input_files SET events_loaded = ?2, events_skipped = ?3, records_rejected = ?4,
-                       warnings = ?5
+                       warnings = ?5, lookups_loaded = ?6
 WHERE file_id = ?1)sql";
+
+constexpr std::string_view kInsertCrowdStrikeEvent = R"sql(
+INSERT INTO crowdstrike_events (event_id, aid, computer_name, user_name, fdr_event_id)
+VALUES (?1, ?2, ?3, ?4, ?5))sql";
+
+constexpr std::string_view kInsertHost = R"sql(
+INSERT INTO crowdstrike_hosts (aid, computer_name, machine_domain, ou, site_name, platform,
+                               os_version, seen_time_us, file_id, record_offset, raw)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11))sql";
+
+constexpr std::string_view kInsertUser = R"sql(
+INSERT INTO crowdstrike_users (user_sid, user, user_name, account_type, last_logged_on_host,
+                               seen_time_us, file_id, record_offset, raw)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql";
+
+std::string_view ResolveCrowdStrikeSql() {
+  for (int i = 0; i < sql::kEmbeddedFileCount; ++i) {
+    if (sql::kEmbeddedFiles[i].name == "resolve_crowdstrike.sql") return sql::kEmbeddedFiles[i].text;
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -44,7 +71,10 @@ Result<std::unique_ptr<CaseWriter>> CaseWriter::Create(schema::CaseDb* db) {
   for (Item item : {Item{kFindFile, &writer->find_file_}, Item{kInsertFile, &writer->insert_file_},
                     Item{kInsertEvent, &writer->insert_event_},
                     Item{kInsertWarning, &writer->insert_warning_},
-                    Item{kUpdateCounts, &writer->update_counts_}}) {
+                    Item{kUpdateCounts, &writer->update_counts_},
+                    Item{kInsertCrowdStrikeEvent, &writer->insert_crowdstrike_event_},
+                    Item{kInsertHost, &writer->insert_host_},
+                    Item{kInsertUser, &writer->insert_user_}}) {
     Result<schema::Statement> stmt = db->Prepare(item.sql);
     if (!stmt.ok()) return stmt.status();
     *item.target = std::move(stmt).value();
@@ -117,7 +147,57 @@ Status CaseWriter::AddEvent(const ProcessEvent& e) {
   s.BindInt(29, e.record_offset);
   s.BindInt(30, e.record_line);
   s.BindText(31, std::string_view(e.raw));
+  QUARRY_RETURN_IF_ERROR(s.Run());
+  if (!e.crowdstrike) return Status::Ok();
+  schema::Statement& c = insert_crowdstrike_event_;
+  c.BindInt(1, db_->LastInsertRowId());
+  c.BindText(2, e.crowdstrike->aid);
+  c.BindText(3, e.crowdstrike->computer_name);
+  c.BindText(4, e.crowdstrike->user_name);
+  c.BindText(5, e.crowdstrike->fdr_event_id);
+  return c.Run();
+}
+
+Status CaseWriter::AddHost(const CrowdStrikeHost& h) {
+  schema::Statement& s = insert_host_;
+  s.BindText(1, std::string_view(h.aid));
+  s.BindText(2, h.computer_name);
+  s.BindText(3, h.machine_domain);
+  s.BindText(4, h.ou);
+  s.BindText(5, h.site_name);
+  s.BindText(6, h.platform);
+  s.BindText(7, h.os_version);
+  s.BindInt(8, h.seen_time_us);
+  s.BindInt(9, file_id_);
+  s.BindInt(10, h.record_offset);
+  s.BindText(11, std::string_view(h.raw));
   return s.Run();
+}
+
+Status CaseWriter::AddUser(const CrowdStrikeUser& u) {
+  schema::Statement& s = insert_user_;
+  s.BindText(1, std::string_view(u.user_sid));
+  s.BindText(2, u.user);
+  s.BindText(3, u.user_name);
+  s.BindText(4, u.account_type);
+  s.BindText(5, u.last_logged_on_host);
+  s.BindInt(6, u.seen_time_us);
+  s.BindInt(7, file_id_);
+  s.BindInt(8, u.record_offset);
+  s.BindText(9, std::string_view(u.raw));
+  return s.Run();
+}
+
+Status CaseWriter::ResolveCrowdStrike() {
+  std::string_view script = ResolveCrowdStrikeSql();
+  if (script.empty()) return Status(StatusCode::kInternal, "resolve_crowdstrike.sql is not embedded");
+  QUARRY_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  Status status = db_->Exec(script);
+  if (!status.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    return status;
+  }
+  return db_->Exec("COMMIT");
 }
 
 Status CaseWriter::AddWarning(const IngestWarning& w) {
@@ -138,6 +218,7 @@ Status CaseWriter::CommitFile(const FileCounts& counts) {
   update_counts_.BindInt(3, counts.events_skipped);
   update_counts_.BindInt(4, counts.records_rejected);
   update_counts_.BindInt(5, counts.warnings);
+  update_counts_.BindInt(6, counts.lookups_loaded);
   Status status = update_counts_.Run();
   if (status.ok()) status = db_->Exec("COMMIT");
   if (!status.ok()) {

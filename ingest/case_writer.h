@@ -29,6 +29,7 @@ struct FileCounts {
   std::int64_t events_skipped = 0;    ///< events that are not process creation
   std::int64_t records_rejected = 0;  ///< records that could not be loaded
   std::int64_t warnings = 0;          ///< ingest_warnings rows (rejected + field problems)
+  std::int64_t lookups_loaded = 0;    ///< FDR aidmaster / userinfo records stored
 };
 
 /// Writes files, events and warnings through prepared statements.
@@ -45,10 +46,18 @@ class CaseWriter {
   Status AddEvent(const ProcessEvent& event);
   /// Adds one warning of the current file.
   Status AddWarning(const IngestWarning& warning);
+  /// Adds one FDR aidmaster record of the current file.
+  Status AddHost(const CrowdStrikeHost& host);
+  /// Adds one FDR userinfo record of the current file.
+  Status AddUser(const CrowdStrikeUser& user);
   /// Stores the counts and commits the file's transaction.
   Status CommitFile(const FileCounts& counts);
   /// Rolls the current file back (nothing of it stays).
   void AbortFile();
+
+  /// Re-derives dest, user and parent_process_id of every CrowdStrike row from the stored
+  /// events and lookup records (ingest/sql/resolve_crowdstrike.sql), in one transaction.
+  Status ResolveCrowdStrike();
 
  private:
   explicit CaseWriter(schema::CaseDb* db) : db_(db) {}
@@ -59,6 +68,9 @@ class CaseWriter {
   schema::Statement insert_event_;
   schema::Statement insert_warning_;
   schema::Statement update_counts_;
+  schema::Statement insert_crowdstrike_event_;
+  schema::Statement insert_host_;
+  schema::Statement insert_user_;
   std::int64_t file_id_ = 0;
   bool in_file_ = false;
 };

@@ -1,26 +1,88 @@
-// Event XML file -> batches of ProcessEvent: scan records, parse each, dispatch by source.
+// Input file -> batches of ProcessEvent and lookup records: split into records, parse each,
+// dispatch by source.
 #include "ingest/decode.h"
 
+#include "ingest/crowdstrike.h"
 #include "ingest/event_xml.h"
 #include "ingest/event_xml_scanner.h"
-#include "ingest/sysmon.h"
+#include "ingest/json_record.h"
+#include "ingest/line_reader.h"
+#include "ingest/nxlog.h"
+#include "ingest/windows_events.h"
 
 namespace quarry::ingest {
 namespace {
 
-IngestWarning RecordWarning(const XmlRecord& record, IngestWarning::Severity severity,
+IngestWarning RecordWarning(std::int64_t offset, std::int64_t line, std::string_view text,
+                            IngestWarning::Severity severity,
                             std::optional<std::int64_t> record_id, std::string reason) {
   IngestWarning warning;
   warning.severity = severity;
-  warning.byte_offset = record.byte_offset;
-  warning.line = record.line;
+  warning.byte_offset = offset;
+  warning.line = line;
   warning.record_id = record_id;
   warning.reason = std::move(reason);
-  warning.excerpt = WarningExcerpt(record.text());
+  warning.excerpt = WarningExcerpt(text);
   return warning;
 }
 
+// Collects records into batches and hands full ones to the sink.
+class Batcher {
+ public:
+  Batcher(const DecodeOptions& options, const BatchSink& sink) : options_(options), sink_(sink) {}
+
+  DecodedBatch& batch() { return batch_; }
+
+  // Hands the batch over when it is full; false when the sink wants no more.
+  bool MaybeFlush() {
+    std::size_t size = batch_.events.size() + batch_.warnings.size() + batch_.hosts.size() +
+                       batch_.users.size();
+    return size < options_.batch_events || Flush();
+  }
+  bool Flush() {
+    bool go_on = sink_(std::move(batch_));
+    batch_ = DecodedBatch();
+    return go_on;
+  }
+
+  // Records the outcome of one process-creation candidate.
+  void AddNormalized(NormalizeOutcome outcome, ProcessEvent&& row, std::vector<std::string>* problems,
+                     std::int64_t offset, std::int64_t line, std::string_view raw,
+                     std::optional<std::int64_t> record_id) {
+    if (outcome == NormalizeOutcome::kSkipped) {
+      ++batch_.events_skipped;
+      return;
+    }
+    bool loaded = outcome == NormalizeOutcome::kLoaded;
+    for (std::string& problem : *problems) {
+      batch_.warnings.push_back(RecordWarning(
+          offset, line, raw, loaded ? IngestWarning::Severity::kField : IngestWarning::Severity::kRejected,
+          record_id, std::move(problem)));
+    }
+    if (!loaded) {
+      ++batch_.records_rejected;
+      return;
+    }
+    row.record_offset = offset;
+    row.record_line = line;
+    row.raw.assign(raw);
+    batch_.events.push_back(std::move(row));
+  }
+
+ private:
+  const DecodeOptions& options_;
+  const BatchSink& sink_;
+  DecodedBatch batch_;
+};
+
 }  // namespace
+
+Status DecodeFile(const std::string& path, const SniffResult& sniff, const DecodeOptions& options,
+                  const BatchSink& sink) {
+  if (sniff.format == "event_xml") return DecodeEventXmlFile(path, sniff, options, sink);
+  if (sniff.format == "json_lines") return DecodeJsonLinesFile(path, sniff, options, sink);
+  return Status(StatusCode::kInternal, "no decoder for format '" + sniff.format + "'");
+}
 
 Status DecodeEventXmlFile(const std::string& path, const SniffResult& sniff,
                           const DecodeOptions& options, const BatchSink& sink) {
@@ -33,15 +95,10 @@ Status DecodeEventXmlFile(const std::string& path, const SniffResult& sniff,
   std::string scratch;
   std::string error;
   std::vector<std::string> problems;
-  DecodedBatch batch;
-
-  auto flush = [&]() {
-    bool go_on = sink(std::move(batch));
-    batch = DecodedBatch();
-    return go_on;
-  };
+  Batcher batcher(options, sink);
 
   while (true) {
+    DecodedBatch& batch = batcher.batch();
     std::size_t warnings_before = batch.warnings.size();
     bool more = scanner.Next(&record, &batch.warnings);
     batch.records_rejected += static_cast<std::int64_t>(batch.warnings.size() - warnings_before);
@@ -49,35 +106,99 @@ Status DecodeEventXmlFile(const std::string& path, const SniffResult& sniff,
 
     scratch.assign(record.data, record.size);  // parse a copy; the record keeps the raw text
     if (!parser.Parse(scratch.data(), scratch.size(), &event, &error)) {
-      batch.warnings.push_back(RecordWarning(record, IngestWarning::Severity::kRejected,
-                                             std::nullopt, error));
+      batch.warnings.push_back(RecordWarning(record.byte_offset, record.line, record.text(),
+                                             IngestWarning::Severity::kRejected, std::nullopt, error));
       ++batch.records_rejected;
-    } else if (!IsSysmonProcessCreate(event)) {
-      ++batch.events_skipped;
     } else {
       ProcessEvent row;
       problems.clear();
-      bool ok = NormalizeSysmonProcessCreate(event, &row, &problems);
-      for (std::string& problem : problems) {
-        batch.warnings.push_back(RecordWarning(
-            record, ok ? IngestWarning::Severity::kField : IngestWarning::Severity::kRejected,
-            event.record_id, std::move(problem)));
-      }
-      if (ok) {
-        row.record_offset = record.byte_offset;
-        row.record_line = record.line;
-        row.raw.assign(record.data, record.size);
-        batch.events.push_back(std::move(row));
-      } else {
-        ++batch.records_rejected;
-      }
+      NormalizeOutcome outcome = NormalizeWindowsEvent(event, &row, &problems);
+      batcher.AddNormalized(outcome, std::move(row), &problems, record.byte_offset, record.line,
+                            record.text(), event.record_id);
     }
-    if (batch.events.size() + batch.warnings.size() >= options.batch_events && !flush()) {
-      return Status::Ok();
-    }
+    if (!batcher.MaybeFlush()) return Status::Ok();
   }
-  flush();
+  batcher.Flush();
   return scanner.status();
+}
+
+Status DecodeJsonLinesFile(const std::string& path, const SniffResult& sniff,
+                           const DecodeOptions& options, const BatchSink& sink) {
+  Result<std::unique_ptr<Utf8Reader>> reader = Utf8Reader::Open(path, sniff.encoding, sniff.bom_bytes);
+  if (!reader.ok()) return reader.status();
+  LineReader lines(std::move(reader).value(), options.max_record_bytes);
+  JsonObjectParser parser;
+  JsonFields fields;
+  WinEvent event;
+  TextLine line;
+  std::string error;
+  std::vector<std::string> problems;
+  Batcher batcher(options, sink);
+
+  while (true) {
+    DecodedBatch& batch = batcher.batch();
+    std::size_t warnings_before = batch.warnings.size();
+    bool more = lines.Next(&line, &batch.warnings);
+    batch.records_rejected += static_cast<std::int64_t>(batch.warnings.size() - warnings_before);
+    if (!more) break;
+    if (line.text.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank line
+
+    if (!parser.Parse(line.text, &fields, &error)) {
+      batch.warnings.push_back(RecordWarning(line.byte_offset, line.line, line.text,
+                                             IngestWarning::Severity::kRejected, std::nullopt, error));
+      ++batch.records_rejected;
+    } else {
+      problems.clear();
+      ProcessEvent row;
+      switch (ClassifyFdrRecord(fields)) {
+        case FdrRecordKind::kProcessEvent: {
+          bool ok = NormalizeProcessRollup2(fields, &row, &problems);
+          batcher.AddNormalized(ok ? NormalizeOutcome::kLoaded : NormalizeOutcome::kRejected,
+                                std::move(row), &problems, line.byte_offset, line.line, line.text,
+                                std::nullopt);
+          break;
+        }
+        case FdrRecordKind::kAidMaster: {
+          CrowdStrikeHost host;
+          if (ReadAidMaster(fields, &host)) {
+            host.record_offset = line.byte_offset;
+            host.raw.assign(line.text);
+            batch.hosts.push_back(std::move(host));
+          } else {
+            ++batch.events_skipped;
+          }
+          break;
+        }
+        case FdrRecordKind::kUserInfo: {
+          CrowdStrikeUser user;
+          if (ReadUserInfo(fields, &user)) {
+            user.record_offset = line.byte_offset;
+            user.raw.assign(line.text);
+            batch.users.push_back(std::move(user));
+          } else {
+            ++batch.events_skipped;
+          }
+          break;
+        }
+        case FdrRecordKind::kOtherEvent:
+          ++batch.events_skipped;
+          break;
+        case FdrRecordKind::kNotFdr:
+          if (IsNxlogWindowsEvent(fields)) {
+            NxlogToWinEvent(fields, &event);
+            NormalizeOutcome outcome = NormalizeWindowsEvent(event, &row, &problems);
+            batcher.AddNormalized(outcome, std::move(row), &problems, line.byte_offset, line.line,
+                                  line.text, event.record_id);
+          } else {
+            ++batch.events_skipped;
+          }
+          break;
+      }
+    }
+    if (!batcher.MaybeFlush()) return Status::Ok();
+  }
+  batcher.Flush();
+  return lines.status();
 }
 
 }  // namespace quarry::ingest

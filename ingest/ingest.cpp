@@ -36,15 +36,15 @@ std::string Absolute(const fs::path& path) {
   return (ec ? path : absolute).lexically_normal().string();
 }
 
-// Writes one event XML file; returns a failed Status only for a write failure (rolled back).
-Status WriteEventXmlFile(CaseWriter* writer, const InputFileRow& row, const SniffResult& sniff,
+// Writes one event file (any decodable format); returns a failed Status only for a write failure (rolled back).
+Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffResult& sniff,
                          const IngestOptions& options, FileReport* report) {
   QUARRY_RETURN_IF_ERROR(writer->BeginFile(row));
   BoundedQueue<DecodedBatch> queue(options.queue_batches);
   std::atomic<bool> stop{false};
   Status read_status;
   std::thread decoder([&] {
-    read_status = DecodeEventXmlFile(row.path, sniff, options.decode, [&](DecodedBatch&& batch) {
+    read_status = DecodeFile(row.path, sniff, options.decode, [&](DecodedBatch&& batch) {
       return !stop.load() && queue.Push(std::move(batch));
     });
     queue.Close();
@@ -63,6 +63,14 @@ Status WriteEventXmlFile(CaseWriter* writer, const InputFileRow& row, const Snif
       if (!write_status.ok()) break;
       write_status = writer->AddWarning(warning);
     }
+    for (const CrowdStrikeHost& host : batch->hosts) {
+      if (!write_status.ok()) break;
+      write_status = writer->AddHost(host);
+    }
+    for (const CrowdStrikeUser& user : batch->users) {
+      if (!write_status.ok()) break;
+      write_status = writer->AddUser(user);
+    }
     if (!write_status.ok()) {
       stop = true;
       queue.Close();
@@ -72,6 +80,7 @@ Status WriteEventXmlFile(CaseWriter* writer, const InputFileRow& row, const Snif
     counts.events_skipped += batch->events_skipped;
     counts.records_rejected += batch->records_rejected;
     counts.warnings += static_cast<std::int64_t>(batch->warnings.size());
+    counts.lookups_loaded += static_cast<std::int64_t>(batch->hosts.size() + batch->users.size());
   }
   decoder.join();
   if (!write_status.ok()) {
@@ -185,12 +194,19 @@ Result<IngestSummary> Ingest(schema::CaseDb* db, const std::vector<std::string>&
         row.status = "loaded";
         row.format = sniff->format;
         row.encoding = report.encoding;
-        QUARRY_RETURN_IF_ERROR(WriteEventXmlFile(writer->get(), row, *sniff, options, &report));
+        QUARRY_RETURN_IF_ERROR(WriteEventFile(writer->get(), row, *sniff, options, &report));
       }
     }
     if (observer) observer->FileFinished(report);
     summary.files.push_back(std::move(report));
   }
+  // Resolve whenever the case holds CrowdStrike data, not only when this run added some: a run
+  // interrupted after loading files but before this step is completed by the next one.
+  Result<std::int64_t> has_crowdstrike = db->QueryInt(
+      "SELECT EXISTS (SELECT 1 FROM crowdstrike_events) OR EXISTS (SELECT 1 FROM crowdstrike_hosts) "
+      "OR EXISTS (SELECT 1 FROM crowdstrike_users)");
+  if (!has_crowdstrike.ok()) return has_crowdstrike.status();
+  if (*has_crowdstrike) QUARRY_RETURN_IF_ERROR((*writer)->ResolveCrowdStrike());
   return summary;
 }
 

@@ -3,6 +3,10 @@
 
 #include <openssl/evp.h>
 
+#include "ingest/crowdstrike.h"
+#include "ingest/json_record.h"
+#include "ingest/nxlog.h"
+
 #include <cstring>
 #include <vector>
 
@@ -164,6 +168,30 @@ Result<SniffResult> SniffFile(const std::string& path) {
   std::string_view body = first == std::string::npos ? std::string_view() : std::string_view(text).substr(first);
   bool markup = StartsWith(body, "<?xml") || StartsWith(body, "<!--") || StartsWith(body, "<Events") ||
                 StartsWith(body, "<Event");
+  if (body.starts_with("{")) {
+    // JSON lines: the first line decides. When it is longer than the sniffed bytes, look for
+    // the member names that mark each kind instead.
+    std::size_t newline = body.find('\n');
+    bool known;
+    if (newline != std::string_view::npos || head.size() < kSniffBytes) {
+      JsonObjectParser parser;
+      JsonFields fields;
+      std::string error;
+      known = parser.Parse(body.substr(0, newline), &fields, &error) &&
+              (ClassifyFdrRecord(fields) != FdrRecordKind::kNotFdr || IsNxlogWindowsEvent(fields));
+    } else {
+      auto has = [&](std::string_view name) { return body.find(name) != std::string_view::npos; };
+      known = has("\"event_simpleName\"") || has("\"UserSid_readable\"") ||
+              (has("\"aid\"") && has("\"ComputerName\"")) ||
+              (has("\"EventID\"") && (has("\"Channel\"") || has("\"SourceName\"")));
+    }
+    if (known) {
+      result.format = "json_lines";
+    } else {
+      result.reason = "not an event source: JSON that is neither CrowdStrike FDR nor NXLog Windows events";
+    }
+    return result;
+  }
   if (markup && HasEventElement(body)) {
     result.format = "event_xml";
     return result;

@@ -45,11 +45,53 @@ std::optional<std::int64_t> ParseInt(std::string_view text) {
     base = 16;
     text.remove_prefix(2);
   }
-  if (text.empty()) return std::nullopt;
+  if (text.empty() || text.front() == '-' || text.front() == '+') return std::nullopt;
   std::int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
   if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
   return value;
+}
+
+namespace {
+
+struct NamedSid {
+  std::string_view sid;
+  std::string_view name;
+};
+
+// The service accounts whose 4688 Subject/Target names differ from how Windows (and Sysmon's
+// User, and userinfo) names them: a process created by SYSTEM has the machine account HOST$ as
+// 4688 Subject, CrowdStrike gives only the SID.
+constexpr NamedSid kWellKnownAccounts[] = {
+    {"S-1-5-18", "NT AUTHORITY\\SYSTEM"},
+    {"S-1-5-19", "NT AUTHORITY\\LOCAL SERVICE"},
+    {"S-1-5-20", "NT AUTHORITY\\NETWORK SERVICE"},
+};
+
+}  // namespace
+
+std::optional<std::string_view> WellKnownAccountName(std::string_view sid) {
+  for (const NamedSid& known : kWellKnownAccounts) {
+    if (sid == known.sid) return known.name;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> WellKnownAccountSid(std::string_view name) {
+  for (const NamedSid& known : kWellKnownAccounts) {
+    if (EqualsIgnoreCase(name, known.name)) return known.sid;
+  }
+  return std::nullopt;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] - 'A' + 'a') : b[i];
+    if (x != y) return false;
+  }
+  return true;
 }
 
 std::string AsciiLower(std::string_view text) {

@@ -20,9 +20,20 @@ std::optional<std::string> Basename(const std::optional<std::string>& path);
 /// token of the command line (quoted or not).
 std::optional<std::string> ProcessNameFromCommandLine(const std::optional<std::string>& command);
 
-/// Parses a decimal integer (optionally "0x" hex) after trimming spaces; nothing on anything
-/// else, including overflow.
+/// Parses a non-negative decimal integer (or "0x" hex, zero-padded or not, any case) after
+/// trimming spaces; nothing on anything else: a sign, other text, overflow.
 std::optional<std::int64_t> ParseInt(std::string_view text);
+
+/// How Windows names the well-known service accounts whose SIDs are S-1-5-18 (SYSTEM), -19
+/// (LOCAL SERVICE) and -20 (NETWORK SERVICE): "NT AUTHORITY\SYSTEM" etc.; nothing otherwise.
+std::optional<std::string_view> WellKnownAccountName(std::string_view sid);
+
+/// The SID of a well-known account's name as a forwarder resolves it ("NT AUTHORITY\SYSTEM"
+/// -> "S-1-5-18"), matched ignoring ASCII case; nothing otherwise.
+std::optional<std::string_view> WellKnownAccountSid(std::string_view name);
+
+/// True when `a` and `b` are equal ignoring ASCII case.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 /// ASCII lower case.
 std::string AsciiLower(std::string_view text);

@@ -9,6 +9,15 @@
 
 namespace quarry::ingest {
 
+/// What a CrowdStrike event said about its host and user before the FDR lookup files resolve
+/// them (table crowdstrike_events).
+struct CrowdStrikeRefs {
+  std::optional<std::string> aid;            ///< Falcon sensor id
+  std::optional<std::string> computer_name;  ///< ComputerName in the event itself (exports)
+  std::optional<std::string> user_name;      ///< UserName in the event itself
+  std::optional<std::string> fdr_event_id;   ///< the event's "id"
+};
+
 /// A process-creation event in CIM terms. An absent optional is SQL NULL.
 struct ProcessEvent {
   std::int64_t time_us = 0;  ///< process start, microseconds since 1970-01-01 UTC
@@ -37,12 +46,39 @@ struct ProcessEvent {
   std::string data_source;  ///< ESCU data_source name, e.g. "Sysmon EventID 1"
   std::string sourcetype;   ///< Splunk sourcetype, e.g. "XmlWinEventLog"
   std::string source;       ///< Splunk source, e.g. "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
-  std::int64_t event_code = 0;             ///< Windows EventID
+  std::optional<std::int64_t> event_code;  ///< Windows EventID; nothing for CrowdStrike
   std::optional<std::int64_t> record_id;   ///< EventRecordID
   std::optional<std::int64_t> log_time_us; ///< System/TimeCreated, microseconds since 1970 UTC
   std::int64_t record_offset = 0;          ///< byte offset of the record in its input file
   std::optional<std::int64_t> record_line; ///< 1-based line of the record (text formats)
   std::string raw;                         ///< the record as read, UTF-8
+  std::optional<CrowdStrikeRefs> crowdstrike;  ///< set for CrowdStrike events only
+};
+
+/// One FDR aidmaster record: what a Falcon sensor's host is called (table crowdstrike_hosts).
+struct CrowdStrikeHost {
+  std::string aid;
+  std::optional<std::string> computer_name;
+  std::optional<std::string> machine_domain;
+  std::optional<std::string> ou;
+  std::optional<std::string> site_name;
+  std::optional<std::string> platform;
+  std::optional<std::string> os_version;
+  std::optional<std::int64_t> seen_time_us;  ///< the record's Time, microseconds since 1970 UTC
+  std::int64_t record_offset = 0;            ///< byte offset in the input file
+  std::string raw;
+};
+
+/// One FDR userinfo record: the account behind a SID (table crowdstrike_users).
+struct CrowdStrikeUser {
+  std::string user_sid;
+  std::optional<std::string> user;       ///< DOMAIN\NAME
+  std::optional<std::string> user_name;
+  std::optional<std::string> account_type;
+  std::optional<std::string> last_logged_on_host;
+  std::optional<std::int64_t> seen_time_us;  ///< the record's _time, microseconds since 1970 UTC
+  std::int64_t record_offset = 0;
+  std::string raw;
 };
 
 /// A record that could not be loaded, or loaded with a damaged field.

@@ -68,6 +68,42 @@ std::optional<std::int64_t> ParseUtcTimestamp(std::string_view text) {
   return seconds * 1000000 + micros;
 }
 
+std::optional<std::int64_t> ParseEpochSeconds(std::string_view text) {
+  std::size_t dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  if (whole.empty() || whole.size() > 15) return std::nullopt;
+  std::int64_t seconds = 0;
+  for (char c : whole) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = seconds * 10 + (c - '0');
+  }
+  if (dot == std::string_view::npos) {
+    if (whole.size() >= 12) return seconds * 1000;  // milliseconds
+    return seconds * 1000000;
+  }
+  std::string_view fraction = text.substr(dot + 1);
+  if (fraction.empty()) return std::nullopt;
+  std::int64_t micros = 0;
+  std::size_t digits = 0;
+  for (char c : fraction) {
+    if (c < '0' || c > '9') return std::nullopt;
+    if (digits < 6) micros = micros * 10 + (c - '0');
+    ++digits;
+  }
+  for (std::size_t i = digits; i < 6; ++i) micros *= 10;
+  return seconds * 1000000 + micros;
+}
+
+std::optional<std::int64_t> ParseEpochMillis(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t millis = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    millis = millis * 10 + (c - '0');
+  }
+  return millis * 1000;
+}
+
 std::string FormatIsoUtc(std::int64_t time_us) {
   std::int64_t micros = ((time_us % 1000000) + 1000000) % 1000000;
   std::int64_t seconds = (time_us - micros) / 1000000;

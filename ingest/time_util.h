@@ -14,6 +14,14 @@ namespace quarry::ingest {
 /// separators, a time zone offset, a month 13, trailing text) gives nothing.
 std::optional<std::int64_t> ParseUtcTimestamp(std::string_view text);
 
+/// Parses Unix epoch time as CrowdStrike writes it: seconds with an optional fraction
+/// ("1682368414.719"); a whole number of 12 or more digits is taken as milliseconds (as some
+/// exports write ProcessStartTime). Nothing for anything else.
+std::optional<std::int64_t> ParseEpochSeconds(std::string_view text);
+
+/// Parses Unix epoch milliseconds ("1713805173418"). Nothing for anything else.
+std::optional<std::int64_t> ParseEpochMillis(std::string_view text);
+
 /// Formats microseconds since 1970 UTC as "YYYY-MM-DDTHH:MM:SS.ffffffZ" (years 0000-9999).
 std::string FormatIsoUtc(std::int64_t time_us);
 

@@ -43,26 +43,30 @@ TEST(CliTest, IngestTheDemoPackageThenQueryIt) {
   std::string db = dir.File("case.db");
   RunResult ingest = RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo")});
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
-  EXPECT_TRUE(Contains(ingest.out, "3 files: 2 loaded, 1 skipped")) << ingest.out;
+  EXPECT_TRUE(Contains(ingest.out, "7 files: 6 loaded, 1 skipped")) << ingest.out;
   EXPECT_TRUE(Contains(ingest.out, "Sysmon EventID 1: 15 events loaded from 2 files")) << ingest.out;
+  EXPECT_TRUE(Contains(ingest.out, "Windows Event Log Security 4688: 3 events loaded from 1 file")) << ingest.out;
+  EXPECT_TRUE(Contains(ingest.out, "CrowdStrike ProcessRollup2: 4 events loaded from 1 file")) << ingest.out;
   EXPECT_TRUE(Contains(ingest.err, "collection_notes.txt: skipped")) << ingest.err;
 
   RunResult remote_at = RunQuarry(
       {"query", "--db", db, "--format", "csv",
        "SELECT dest, user, process_name, process FROM processes WHERE (process_name = 'at.exe' OR "
-       "original_file_name = 'at.exe') AND instr(process, '\\\\') > 0"});
+       "original_file_name = 'at.exe') AND instr(process, '\\\\') > 0 ORDER BY _time"});
   ASSERT_EQ(remote_at.exit_code, 0) << remote_at.err;
   EXPECT_EQ(remote_at.out,
             "dest,user,process_name,process\r\n"
             "WKS-FIN-07.corp.example,CORP\\m.okafor,at.exe,\"at \\\\fs01.corp.example 09:20 "
-            "\"\"C:\\t.exe -k\"\"\"\r\n");
+            "\"\"C:\\t.exe -k\"\"\"\r\n"
+            "WKS-HR-02,CORP\\r.singh,at.exe,\"\"\"C:\\Windows\\system32\\at.exe\"\" "
+            "\\\\fs01.corp.example 10:05 \"\"C:\\t.exe -k\"\"\"\r\n");
 
   // A second run adds nothing and says so.
   RunResult again = RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo")});
   EXPECT_EQ(again.exit_code, 0);
-  EXPECT_TRUE(Contains(again.out, "3 already in the case")) << again.out;
+  EXPECT_TRUE(Contains(again.out, "7 already in the case")) << again.out;
   RunResult count = RunQuarry({"query", "--db", db, "--format", "jsonl", "SELECT count(*) AS n FROM processes"});
-  EXPECT_EQ(count.out, "{\"n\": 15}\n");
+  EXPECT_EQ(count.out, "{\"n\": 22}\n");
 }
 
 TEST(CliTest, QueryReadsSqlFromStdinAndFromAFile) {
@@ -71,7 +75,7 @@ TEST(CliTest, QueryReadsSqlFromStdinAndFromAFile) {
   ASSERT_EQ(RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo")}).exit_code, 0);
   RunResult from_stdin = RunQuarry({"query", "--db", db, "--format", "jsonl", "-"},
                                    "SELECT count(DISTINCT dest) AS hosts FROM processes;");
-  EXPECT_EQ(from_stdin.out, "{\"hosts\": 2}\n") << from_stdin.err;
+  EXPECT_EQ(from_stdin.out, "{\"hosts\": 3}\n") << from_stdin.err;
   WriteFile(dir.File("hunt.sql"), "SELECT process_name FROM processes WHERE process_name = 'RUNDLL32.exe';");
   RunResult from_file = RunQuarry({"query", "--db", db, "--format", "jsonl", dir.File("hunt.sql")});
   EXPECT_EQ(from_file.out, "{\"process_name\": \"rundll32.exe\"}\n") << from_file.err;

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 // Everything except what varies between runs and machines (paths, times, the version).
 constexpr const char* kDumpSql = R"sql(
 SELECT 'file' AS kind, sha256, size_bytes, format, encoding, status, reason, events_loaded,
-       events_skipped, records_rejected, warnings FROM input_files;
+       events_skipped, records_rejected, warnings, lookups_loaded FROM input_files;
 SELECT 'event' AS kind, _time, dest, user, user_id, process, process_name, process_path,
        process_id, process_guid, process_hash, process_integrity_level, process_current_directory,
        original_file_name, parent_process, parent_process_name, parent_process_path,
@@ -28,6 +28,14 @@ SELECT 'provenance' AS kind, data_source, event_code, record_id, log_time_us, re
 FROM process_events ORDER BY event_id;
 SELECT 'warning' AS kind, byte_offset, line, record_id, severity, reason, excerpt
 FROM ingest_warnings ORDER BY warning_id;
+SELECT 'crowdstrike_event' AS kind, event_id, aid, computer_name, user_name, fdr_event_id
+FROM crowdstrike_events ORDER BY event_id;
+SELECT 'crowdstrike_host' AS kind, aid, computer_name, machine_domain, ou, site_name, platform,
+       os_version, seen_time_us, record_offset, length(raw) AS raw_bytes
+FROM crowdstrike_hosts ORDER BY host_record_id;
+SELECT 'crowdstrike_user' AS kind, user_sid, user, user_name, account_type, last_logged_on_host,
+       seen_time_us, record_offset, length(raw) AS raw_bytes
+FROM crowdstrike_users ORDER BY user_record_id;
 )sql";
 
 std::vector<std::string> FixtureFiles() {

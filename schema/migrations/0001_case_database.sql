@@ -45,10 +45,10 @@ CREATE TABLE process_events (
   vendor_product            TEXT NOT NULL,
   action                    TEXT NOT NULL,
   -- provenance
-  data_source               TEXT NOT NULL,     -- ESCU data_source name, e.g. 'Sysmon EventID 1'
-  sourcetype                TEXT NOT NULL,     -- Splunk sourcetype, e.g. 'XmlWinEventLog'
-  source                    TEXT NOT NULL,     -- Splunk source, e.g. 'XmlWinEventLog:Microsoft-Windows-Sysmon/Operational'
-  event_code                INTEGER NOT NULL,  -- Windows EventID (1, 4688)
+  data_source               TEXT NOT NULL COLLATE NOCASE, -- ESCU data_source name, e.g. 'Sysmon EventID 1'
+  sourcetype                TEXT NOT NULL COLLATE NOCASE, -- Splunk sourcetype, e.g. 'XmlWinEventLog'
+  source                    TEXT NOT NULL COLLATE NOCASE, -- Splunk source, e.g. 'XmlWinEventLog:Security'
+  event_code                INTEGER,           -- Windows EventID (1, 4688); NULL for CrowdStrike
   record_id                 INTEGER,           -- EventRecordID in the originating log
   log_time_us               INTEGER,           -- System/TimeCreated, microseconds since 1970 UTC
   file_id                   INTEGER NOT NULL REFERENCES input_files(file_id),

@@ -1,0 +1,52 @@
+// Reads a text file one line at a time (JSON lines), streaming, with each line's place in the
+// original file. Memory is bounded by the longest line allowed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ingest/input_file.h"
+#include "ingest/process_event.h"
+#include "schema/status.h"
+
+namespace quarry::ingest {
+
+/// One line without its line break ("\n" or "\r\n").
+struct TextLine {
+  std::string_view text;         ///< valid until the next Next()
+  std::int64_t byte_offset = 0;  ///< where the line starts in the original file
+  std::int64_t line = 1;         ///< 1-based line number
+};
+
+/// Iterates the lines of a text file.
+class LineReader {
+ public:
+  /// `max_line_bytes` bounds one line; a longer one is reported and skipped.
+  LineReader(std::unique_ptr<Utf8Reader> reader, std::size_t max_line_bytes);
+
+  /// Moves to the next line (empty lines included). Returns false at the end of the input or on
+  /// a read error (see status()). A line longer than the bound is appended to `problems` as a
+  /// rejected record and skipped.
+  bool Next(TextLine* line, std::vector<IngestWarning>* problems);
+
+  /// kOk, or the read error that ended reading.
+  const Status& status() const { return status_; }
+
+ private:
+  bool Fill();
+  void Advance(std::size_t to);
+
+  std::unique_ptr<Utf8Reader> reader_;
+  std::size_t max_line_bytes_;
+  std::string buffer_;
+  std::size_t pos_ = 0;
+  std::int64_t pos_offset_ = 0;
+  std::int64_t pos_line_ = 1;
+  bool eof_ = false;
+  Status status_;
+};
+
+}  // namespace quarry::ingest

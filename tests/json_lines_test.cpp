@@ -1,0 +1,174 @@
+// ingest/json_record, line_reader, nxlog and JSON sniffing: JSON-lines inputs read exactly.
+#include <gtest/gtest.h>
+
+#include "ingest/json_record.h"
+#include "ingest/line_reader.h"
+#include "ingest/nxlog.h"
+#include "ingest/time_util.h"
+#include "ingest/windows_events.h"
+#include "tests/test_util.h"
+
+namespace quarry::testing {
+namespace {
+
+using ingest::JsonFields;
+using ingest::JsonObjectParser;
+
+TEST(JsonObjectParserTest, ReadsMembersAsText) {
+  JsonObjectParser parser;
+  JsonFields fields;
+  std::string error;
+  ASSERT_TRUE(parser.Parse(R"( {"s":"C:\\x \"q\" \u00e9","n":4688,"f":-1.5,"b":true,"z":null,"o":{"a":[1, 2]}} )",
+                           &fields, &error))
+      << error;
+  EXPECT_EQ(fields.Find("s"), "C:\\x \"q\" \xc3\xa9");
+  EXPECT_EQ(fields.Find("n"), "4688");
+  EXPECT_EQ(fields.Find("f"), "-1.5");
+  EXPECT_EQ(fields.Find("b"), "true");
+  EXPECT_EQ(fields.Find("z"), std::nullopt);  // null: absent
+  EXPECT_EQ(fields.Find("o"), "{\"a\":[1,2]}");
+  EXPECT_EQ(fields.Find("missing"), std::nullopt);
+}
+
+TEST(JsonObjectParserTest, RejectsWhatIsNotOneObject) {
+  JsonObjectParser parser;
+  JsonFields fields;
+  std::string error;
+  for (const char* bad : {"", "[1,2]", "\"s\"", "{\"a\":1} {\"b\":2}", "{\"a\":1", "{\"a\":\"\xff\"}",
+                          "{'a':1}", "not json"}) {
+    EXPECT_FALSE(parser.Parse(bad, &fields, &error)) << bad;
+    EXPECT_FALSE(error.empty());
+  }
+}
+
+std::vector<ingest::TextLine> ReadLines(const std::string& bytes, std::size_t max_line,
+                                        std::vector<std::string>* texts,
+                                        std::vector<ingest::IngestWarning>* problems) {
+  TempDir dir;
+  WriteFile(dir.File("f"), bytes);
+  auto reader = ingest::Utf8Reader::Open(dir.File("f"), ingest::TextEncoding::kUtf8, 0);
+  ingest::LineReader lines(std::move(reader).value(), max_line);
+  std::vector<ingest::TextLine> out;
+  ingest::TextLine line;
+  while (lines.Next(&line, problems)) {
+    texts->emplace_back(line.text);
+    out.push_back(line);
+  }
+  return out;
+}
+
+TEST(LineReaderTest, SplitsLinesWithTheirPlaces) {
+  std::vector<std::string> texts;
+  std::vector<ingest::IngestWarning> problems;
+  auto lines = ReadLines("a\r\n\nbcd\nlast", 1 << 20, &texts, &problems);
+  EXPECT_EQ(texts, (std::vector<std::string>{"a", "", "bcd", "last"}));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[2].byte_offset, 4);
+  EXPECT_EQ(lines[2].line, 3);
+  EXPECT_EQ(lines[3].byte_offset, 8);
+  EXPECT_TRUE(problems.empty());
+}
+
+TEST(LineReaderTest, SkipsAnOverlongLineAndGoesOn) {
+  std::vector<std::string> texts;
+  std::vector<ingest::IngestWarning> problems;
+  std::string big(3 << 20, 'x');
+  auto lines = ReadLines("first\n" + big + "\nafter\n", 1 << 20, &texts, &problems);
+  EXPECT_EQ(texts, (std::vector<std::string>{"first", "after"}));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].line, 2);
+  EXPECT_EQ(problems[0].byte_offset, 6);
+  EXPECT_EQ(lines[1].line, 3);
+}
+
+TEST(NxlogTest, SysmonEventReadsAsFromXml) {
+  JsonObjectParser parser;
+  JsonFields fields;
+  std::string error;
+  ASSERT_TRUE(parser.Parse(
+      R"({"EventTime":"2026-05-02 06:49:15","Hostname":"dc1.example","EventID":1,"SourceName":"Microsoft-Windows-Sysmon",)"
+      R"("Channel":"Microsoft-Windows-Sysmon/Operational","RecordNumber":829,"ProcessID":2928,"UserID":"S-1-5-18",)"
+      R"("UtcTime":"2026-05-02 06:48:59.131","ProcessId":"4412","Image":"C:\\Windows\\System32\\at.exe",)"
+      R"("CommandLine":"at \\\\h 1:00 x","User":"EX\\a","ParentProcessId":"3300"})",
+      &fields, &error))
+      << error;
+  ASSERT_TRUE(ingest::IsNxlogWindowsEvent(fields));
+  ingest::WinEvent event;
+  ingest::NxlogToWinEvent(fields, &event);
+  ingest::ProcessEvent row;
+  std::vector<std::string> problems;
+  ASSERT_EQ(ingest::NormalizeWindowsEvent(event, &row, &problems), ingest::NormalizeOutcome::kLoaded);
+  EXPECT_EQ(row.dest, "dc1.example");
+  EXPECT_EQ(row.process_id, 4412);  // EventData ProcessId, not NXLog's own ProcessID
+  EXPECT_EQ(row.parent_process_id, 3300);
+  EXPECT_EQ(row.process_name, "at.exe");
+  EXPECT_EQ(row.user, "EX\\a");
+  EXPECT_EQ(row.record_id, 829);
+  EXPECT_EQ(row.time_us, ingest::ParseUtcTimestamp("2026-05-02 06:48:59.131"));
+  EXPECT_EQ(row.log_time_us, ingest::ParseUtcTimestamp("2026-05-02 06:49:15"));
+}
+
+TEST(NxlogTest, ProcessIdLostByNxlogIsRecoveredFromTheMessage) {
+  // NXLog keeps its own ProcessID (the logging service) and drops EventData's ProcessId.
+  JsonObjectParser parser;
+  JsonFields fields;
+  std::string error;
+  for (auto [json, expected] : std::vector<std::pair<std::string, std::int64_t>>{
+           {R"({"EventTime":"2026-05-02 06:49:15","Hostname":"h","EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational",)"
+            R"("ProcessID":2928,"UtcTime":"2026-05-02 06:48:59.131","ParentProcessId":"852",)"
+            R"("Message":"Process Create:\r\nRuleName: \r\nProcessId: 4412\r\nParentProcessId: 852"})",
+            4412},
+           {R"({"EventTime":"2026-05-02 06:48:59","Hostname":"h","EventID":4688,"Channel":"Security","ProcessID":4,)"
+            R"("NewProcessId":"0x113c","NewProcessName":"C:\\x.exe","SubjectUserSid":"S-1-5-18",)"
+            R"("Message":"Process Information:\r\n\tNew Process ID:\t\t0x113c\r\n\tCreator Process ID:\t0xce4\r\n"})",
+            0xce4}}) {
+    ASSERT_TRUE(parser.Parse(json, &fields, &error)) << error << "\n" << json;
+    ingest::WinEvent event;
+    ingest::NxlogToWinEvent(fields, &event);
+    ingest::ProcessEvent row;
+    std::vector<std::string> problems;
+    ASSERT_EQ(ingest::NormalizeWindowsEvent(event, &row, &problems), ingest::NormalizeOutcome::kLoaded);
+    if (row.event_code == 1) {
+      EXPECT_EQ(row.process_id, expected);
+      EXPECT_EQ(row.parent_process_id, 852);
+    } else {
+      EXPECT_EQ(row.parent_process_id, expected);
+      EXPECT_EQ(row.process_id, 0x113c);
+    }
+  }
+}
+
+TEST(EpochTimeTest, ParsesCrowdStrikeTimes) {
+  EXPECT_EQ(ingest::ParseEpochSeconds("1682368414.719"), 1682368414719000);
+  EXPECT_EQ(ingest::ParseEpochSeconds("1682368414"), 1682368414000000);
+  EXPECT_EQ(ingest::ParseEpochSeconds("1682368414719"), 1682368414719000);  // milliseconds
+  EXPECT_EQ(ingest::ParseEpochMillis("1713805173418"), 1713805173418000);
+  for (const char* bad : {"", ".5", "1.", "12a", "-5", "1.2.3"}) {
+    EXPECT_FALSE(ingest::ParseEpochSeconds(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(ingest::ParseEpochMillis("17138.05").has_value());
+}
+
+TEST(JsonSniffTest, RecognisesKnownJsonAndSkipsOtherJson) {
+  TempDir dir;
+  struct Case {
+    std::string bytes;
+    std::string format;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"{\"event_simpleName\":\"ProcessRollup2\"}\n", "json_lines"},
+           {"{\"aid\":\"a\",\"ComputerName\":\"H\"}\n", "json_lines"},
+           {"{\"UserSid_readable\":\"S-1-5-18\"}", "json_lines"},
+           {"{\"EventID\":4688,\"Channel\":\"Security\"}\r\n{}", "json_lines"},
+           {"{\"name\":\"package.json\",\"version\":\"1.0.0\"}\n", ""},
+           {"{\"broken\": \n", ""},
+       }) {
+    WriteFile(dir.File("f"), c.bytes);
+    Result<ingest::SniffResult> sniff = ingest::SniffFile(dir.File("f"));
+    ASSERT_TRUE(sniff.ok());
+    EXPECT_EQ(sniff->format, c.format) << c.bytes;
+  }
+}
+
+}  // namespace
+}  // namespace quarry::testing
