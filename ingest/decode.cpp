@@ -75,6 +75,22 @@ class Batcher {
   DecodedBatch batch_;
 };
 
+// Reads one FDR lookup record (aidmaster or userinfo) into `records`, or counts it as skipped
+// when it lacks its key.
+template <typename Record>
+void AddLookup(const JsonFields& fields, const TextLine& line,
+               bool (*read)(const JsonFields&, Record*), std::vector<Record>* records,
+               std::int64_t* skipped) {
+  Record record;
+  if (!read(fields, &record)) {
+    ++*skipped;
+    return;
+  }
+  record.record_offset = line.byte_offset;
+  record.raw.assign(line.text);
+  records->push_back(std::move(record));
+}
+
 }  // namespace
 
 Status DecodeFile(const std::string& path, const SniffResult& sniff, const DecodeOptions& options,
@@ -158,28 +174,12 @@ Status DecodeJsonLinesFile(const std::string& path, const SniffResult& sniff,
                                 std::nullopt);
           break;
         }
-        case FdrRecordKind::kAidMaster: {
-          CrowdStrikeHost host;
-          if (ReadAidMaster(fields, &host)) {
-            host.record_offset = line.byte_offset;
-            host.raw.assign(line.text);
-            batch.hosts.push_back(std::move(host));
-          } else {
-            ++batch.events_skipped;
-          }
+        case FdrRecordKind::kAidMaster:
+          AddLookup(fields, line, ReadAidMaster, &batch.hosts, &batch.events_skipped);
           break;
-        }
-        case FdrRecordKind::kUserInfo: {
-          CrowdStrikeUser user;
-          if (ReadUserInfo(fields, &user)) {
-            user.record_offset = line.byte_offset;
-            user.raw.assign(line.text);
-            batch.users.push_back(std::move(user));
-          } else {
-            ++batch.events_skipped;
-          }
+        case FdrRecordKind::kUserInfo:
+          AddLookup(fields, line, ReadUserInfo, &batch.users, &batch.events_skipped);
           break;
-        }
         case FdrRecordKind::kOtherEvent:
           ++batch.events_skipped;
           break;

@@ -7,7 +7,6 @@
 namespace quarry::ingest {
 namespace {
 
-constexpr std::size_t kChunkBytes = 1 << 20;
 constexpr std::string_view kStartTag = "<Event";
 constexpr std::string_view kEndTag = "</Event>";
 
@@ -52,128 +51,92 @@ std::size_t SkipMarkup(std::string_view text, std::size_t pos, std::size_t end) 
 }  // namespace
 
 EventXmlScanner::EventXmlScanner(std::unique_ptr<Utf8Reader> reader, std::size_t max_record_bytes)
-    : reader_(std::move(reader)), max_record_bytes_(max_record_bytes) {
-  pos_offset_ = reader_->bom_bytes();
-}
-
-bool EventXmlScanner::Fill() {
-  if (eof_ || !status_.ok()) return false;
-  if (pos_ > 0) {  // drop consumed bytes before growing the buffer
-    buffer_.erase(0, pos_);
-    pos_ = 0;
-  }
-  Result<bool> more = reader_->ReadChunk(&buffer_, kChunkBytes);
-  if (!more.ok()) {
-    status_ = more.status();
-    eof_ = true;
-    return false;
-  }
-  if (!*more) eof_ = true;
-  return true;
-}
+    : text_(std::move(reader)), max_record_bytes_(max_record_bytes) {}
 
 std::size_t EventXmlScanner::FindStart(std::size_t from) const {
-  for (std::size_t at = Find(buffer_, kStartTag, from); at != std::string::npos;
-       at = Find(buffer_, kStartTag, at + 1)) {
-    if (at + kStartTag.size() >= buffer_.size()) return std::string::npos;  // need more bytes
-    char next = buffer_[at + kStartTag.size()];
+  for (std::size_t at = Find(text_.buffer(), kStartTag, from); at != std::string::npos;
+       at = Find(text_.buffer(), kStartTag, at + 1)) {
+    if (at + kStartTag.size() >= text_.buffer().size()) return std::string::npos;  // need more bytes
+    char next = text_.buffer()[at + kStartTag.size()];
     if (next == '>' || next == '/' || IsSpace(next)) return at;
   }
   return std::string::npos;
 }
 
-void EventXmlScanner::Advance(std::size_t to) {
-  std::string_view span(buffer_.data() + pos_, to - pos_);
-  pos_offset_ += reader_->SourceBytes(span);
-  pos_line_ += std::count(span.begin(), span.end(), '\n');
-  pos_ = to;
-}
-
-IngestWarning EventXmlScanner::Problem(std::size_t at, std::size_t size, std::string reason) const {
-  // Called with at >= pos_ before advancing: compute the place of `at`.
-  std::string_view before(buffer_.data() + pos_, at - pos_);
-  IngestWarning warning;
-  warning.severity = IngestWarning::Severity::kRejected;
-  warning.byte_offset = pos_offset_ + reader_->SourceBytes(before);
-  warning.line = pos_line_ + std::count(before.begin(), before.end(), '\n');
-  warning.reason = std::move(reason);
-  warning.excerpt = WarningExcerpt(std::string_view(buffer_).substr(at, size));
-  return warning;
-}
-
 void EventXmlScanner::CheckGap(std::size_t begin, std::size_t end,
                                std::vector<IngestWarning>* problems) {
   if (skipping_) return;
-  std::size_t bad = SkipMarkup(buffer_, begin, end);
+  std::size_t bad = SkipMarkup(text_.buffer(), begin, end);
   if (bad < end) {
-    problems->push_back(Problem(bad, end - bad, "text between events that is not an <Event> element"));
+    problems->push_back(text_.Problem(bad, end - bad, "text between events that is not an <Event> element"));
   }
 }
 
 bool EventXmlScanner::Next(XmlRecord* record, std::vector<IngestWarning>* problems) {
-  std::size_t start_search = pos_;
+  std::string& buffer = text_.buffer();  // the same string throughout; Fill changes its text
+  std::size_t start_search = text_.pos();
   while (true) {
     std::size_t start = FindStart(start_search);
     if (start == std::string::npos) {
-      if (eof_) {
-        CheckGap(pos_, buffer_.size(), problems);
-        Advance(buffer_.size());
+      if (text_.eof()) {
+        CheckGap(text_.pos(), buffer.size(), problems);
+        text_.Advance(buffer.size());
         return false;
       }
       // Keep the last few bytes: a start tag may straddle the chunk boundary.
-      std::size_t keep_from = buffer_.size() > kStartTag.size() ? buffer_.size() - kStartTag.size() : 0;
-      if (keep_from > pos_ && keep_from - pos_ > max_record_bytes_) {
-        CheckGap(pos_, keep_from, problems);
-        Advance(keep_from);
+      std::size_t keep_from = buffer.size() > kStartTag.size() ? buffer.size() - kStartTag.size() : 0;
+      if (keep_from > text_.pos() && keep_from - text_.pos() > max_record_bytes_) {
+        CheckGap(text_.pos(), keep_from, problems);
+        text_.Advance(keep_from);
       }
-      std::size_t old_pos = pos_;
-      if (!Fill()) continue;  // at end: the loop reports the tail
+      std::size_t old_pos = text_.pos();
+      if (!text_.Fill()) continue;  // at end: the loop reports the tail
       start_search = keep_from > old_pos ? keep_from - old_pos : 0;
       continue;
     }
-    CheckGap(pos_, start, problems);
-    Advance(start);
+    CheckGap(text_.pos(), start, problems);
+    text_.Advance(start);
     skipping_ = false;
-    // pos_ == start now; find this record's end and the next record's start.
-    std::size_t end_search = pos_ + kStartTag.size();
+    // pos() == start now; find this record's end and the next record's start.
+    std::size_t end_search = text_.pos() + kStartTag.size();
     std::size_t next_search = end_search;
     while (true) {
-      std::size_t end = Find(buffer_, kEndTag, end_search);
+      std::size_t end = Find(buffer, kEndTag, end_search);
       std::size_t next = FindStart(next_search);
       if (next != std::string::npos && (end == std::string::npos || next < end)) {
-        problems->push_back(Problem(pos_, next - pos_, "record cut short: no </Event> before the next <Event>"));
-        Advance(next);
+        problems->push_back(text_.Problem(text_.pos(), next - text_.pos(), "record cut short: no </Event> before the next <Event>"));
+        text_.Advance(next);
         break;  // scan from the next start
       }
       if (end != std::string::npos) {
         std::size_t stop = end + kEndTag.size();
-        record->data = buffer_.data() + pos_;
-        record->size = stop - pos_;
-        record->byte_offset = pos_offset_;
-        record->line = pos_line_;
-        Advance(stop);
+        record->data = buffer.data() + text_.pos();
+        record->size = stop - text_.pos();
+        record->byte_offset = text_.offset();
+        record->line = text_.line();
+        text_.Advance(stop);
         return true;
       }
-      if (buffer_.size() - pos_ > max_record_bytes_) {
-        problems->push_back(Problem(pos_, buffer_.size() - pos_,
+      if (buffer.size() - text_.pos() > max_record_bytes_) {
+        problems->push_back(text_.Problem(text_.pos(), buffer.size() - text_.pos(),
                                     "record larger than " + std::to_string(max_record_bytes_) +
                                         " bytes; skipped"));
         skipping_ = true;
-        Advance(buffer_.size() - kStartTag.size());
+        text_.Advance(buffer.size() - kStartTag.size());
         break;
       }
-      if (eof_) {
-        problems->push_back(Problem(pos_, buffer_.size() - pos_, "record cut short at end of file"));
-        Advance(buffer_.size());
+      if (text_.eof()) {
+        problems->push_back(text_.Problem(text_.pos(), buffer.size() - text_.pos(), "record cut short at end of file"));
+        text_.Advance(buffer.size());
         return false;
       }
-      std::size_t searched = buffer_.size() - pos_;
-      if (!Fill()) continue;  // eof_ is set now; the next pass reports the tail
+      std::size_t searched = buffer.size() - text_.pos();
+      if (!text_.Fill()) continue;  // eof() is set now; the next pass reports the tail
       // Fill moved the record to the front of the buffer; search only the new bytes again.
       end_search = std::max(kStartTag.size(), searched - std::min(searched, kEndTag.size()));
       next_search = std::max(kStartTag.size(), searched - std::min(searched, kStartTag.size()));
     }
-    start_search = pos_;
+    start_search = text_.pos();
   }
 }
 

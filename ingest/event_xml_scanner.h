@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ingest/input_file.h"
+#include "ingest/text_window.h"
 #include "ingest/process_event.h"
 #include "schema/status.h"
 
@@ -38,24 +39,15 @@ class EventXmlScanner {
   bool Next(XmlRecord* record, std::vector<IngestWarning>* problems);
 
   /// kOk, or the read error that ended the scan.
-  const Status& status() const { return status_; }
+  const Status& status() const { return text_.status(); }
 
  private:
-  bool Fill();  // reads one more chunk; false at end of input or on error
   std::size_t FindStart(std::size_t from) const;
-  void Advance(std::size_t to);  // moves the position, keeping offset and line in step
   void CheckGap(std::size_t begin, std::size_t end, std::vector<IngestWarning>* problems);
-  IngestWarning Problem(std::size_t at, std::size_t size, std::string reason) const;
 
-  std::unique_ptr<Utf8Reader> reader_;
+  TextWindow text_;
   std::size_t max_record_bytes_;
-  std::string buffer_;
-  std::size_t pos_ = 0;            // first unconsumed byte in buffer_
-  std::int64_t pos_offset_ = 0;    // file offset of buffer_[pos_]
-  std::int64_t pos_line_ = 1;      // line of buffer_[pos_]
-  bool eof_ = false;
-  bool skipping_ = false;          // inside an oversized record: its text is not a gap
-  Status status_;
+  bool skipping_ = false;  // inside an oversized record: its text is not a gap
 };
 
 }  // namespace quarry::ingest

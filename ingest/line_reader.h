@@ -10,6 +10,7 @@
 
 #include "ingest/input_file.h"
 #include "ingest/process_event.h"
+#include "ingest/text_window.h"
 #include "schema/status.h"
 
 namespace quarry::ingest {
@@ -33,20 +34,11 @@ class LineReader {
   bool Next(TextLine* line, std::vector<IngestWarning>* problems);
 
   /// kOk, or the read error that ended reading.
-  const Status& status() const { return status_; }
+  const Status& status() const { return text_.status(); }
 
  private:
-  bool Fill();
-  void Advance(std::size_t to);
-
-  std::unique_ptr<Utf8Reader> reader_;
+  TextWindow text_;
   std::size_t max_line_bytes_;
-  std::string buffer_;
-  std::size_t pos_ = 0;
-  std::int64_t pos_offset_ = 0;
-  std::int64_t pos_line_ = 1;
-  bool eof_ = false;
-  Status status_;
 };
 
 }  // namespace quarry::ingest
