@@ -79,6 +79,8 @@ int Run(const IngestFlags& flags) {
             << "; records rejected: " << total.records_rejected
             << "; warnings: " << total.warnings
             << (total.warnings ? " (SELECT * FROM ingest_warnings)" : "") << "\n";
+  std::cout.flush();
+  if (!std::cout) return ReportError(Status(StatusCode::kIoError, "cannot write the summary to standard output"));
   return outcomes[ingest::FileOutcome::kFailed] > 0 ? kExitFailure : kExitOk;
 }
 

@@ -49,6 +49,7 @@ int Run(const QueryFlags& flags) {
   Status status = query::RunAdHocQuery(db->get(), sql, *format, std::cout);
   std::cout.flush();
   if (!status.ok()) return ReportError(status);
+  if (!std::cout) return ReportError(Status(StatusCode::kIoError, "cannot write the results to standard output"));
   return kExitOk;
 }
 

@@ -95,6 +95,7 @@ Result<std::optional<std::string>> CaseWriter::FindFile(const std::string& sha25
 Status CaseWriter::BeginFile(const InputFileRow& file) {
   QUARRY_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
   in_file_ = true;
+  crowdstrike_added_ = false;
   std::string now = NowIsoUtc();
   insert_file_.BindText(1, std::string_view(file.path));
   insert_file_.BindText(2, std::string_view(file.sha256));
@@ -149,6 +150,7 @@ Status CaseWriter::AddEvent(const ProcessEvent& e) {
   s.BindText(31, std::string_view(e.raw));
   QUARRY_RETURN_IF_ERROR(s.Run());
   if (!e.crowdstrike) return Status::Ok();
+  crowdstrike_added_ = true;
   schema::Statement& c = insert_crowdstrike_event_;
   c.BindInt(1, db_->LastInsertRowId());
   c.BindText(2, e.crowdstrike->aid);
@@ -159,6 +161,7 @@ Status CaseWriter::AddEvent(const ProcessEvent& e) {
 }
 
 Status CaseWriter::AddHost(const CrowdStrikeHost& h) {
+  crowdstrike_added_ = true;
   schema::Statement& s = insert_host_;
   s.BindText(1, std::string_view(h.aid));
   s.BindText(2, h.computer_name);
@@ -175,6 +178,7 @@ Status CaseWriter::AddHost(const CrowdStrikeHost& h) {
 }
 
 Status CaseWriter::AddUser(const CrowdStrikeUser& u) {
+  crowdstrike_added_ = true;
   schema::Statement& s = insert_user_;
   s.BindText(1, std::string_view(u.user_sid));
   s.BindText(2, u.user);
@@ -186,6 +190,13 @@ Status CaseWriter::AddUser(const CrowdStrikeUser& u) {
   s.BindInt(8, u.record_offset);
   s.BindText(9, std::string_view(u.raw));
   return s.Run();
+}
+
+Result<bool> CaseWriter::CrowdStrikePending() {
+  Result<std::int64_t> pending =
+      db_->QueryInt("SELECT count(*) FROM case_state WHERE name = 'crowdstrike_pending'");
+  if (!pending.ok()) return pending.status();
+  return *pending > 0;
 }
 
 Status CaseWriter::ResolveCrowdStrike() {
@@ -220,6 +231,9 @@ Status CaseWriter::CommitFile(const FileCounts& counts) {
   update_counts_.BindInt(5, counts.warnings);
   update_counts_.BindInt(6, counts.lookups_loaded);
   Status status = update_counts_.Run();
+  if (status.ok() && crowdstrike_added_) {  // in this transaction: no crash can lose the mark
+    status = db_->Exec("INSERT OR REPLACE INTO case_state (name, value) VALUES ('crowdstrike_pending', '1')");
+  }
   if (status.ok()) status = db_->Exec("COMMIT");
   if (!status.ok()) {
     AbortFile();

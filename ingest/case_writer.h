@@ -55,8 +55,11 @@ class CaseWriter {
   /// Rolls the current file back (nothing of it stays).
   void AbortFile();
 
+  /// True when CrowdStrike events or lookups were committed since the last ResolveCrowdStrike.
+  Result<bool> CrowdStrikePending();
   /// Re-derives dest, user and parent_process_id of every CrowdStrike row from the stored
-  /// events and lookup records (ingest/sql/resolve_crowdstrike.sql), in one transaction.
+  /// events and lookup records (ingest/sql/resolve_crowdstrike.sql), in one transaction, and
+  /// clears the pending mark.
   Status ResolveCrowdStrike();
 
  private:
@@ -73,6 +76,7 @@ class CaseWriter {
   schema::Statement insert_user_;
   std::int64_t file_id_ = 0;
   bool in_file_ = false;
+  bool crowdstrike_added_ = false;  // the current file added CrowdStrike events or lookups
 };
 
 }  // namespace quarry::ingest

@@ -33,17 +33,21 @@ class Batcher {
 
   DecodedBatch& batch() { return batch_; }
 
-  // Hands the batch over when it is full; false when the sink wants no more.
+  // Hands the batch over when it is full, by records or by bytes (so memory stays bounded
+  // however large the records are); false when the sink wants no more.
   bool MaybeFlush() {
     std::size_t size = batch_.events.size() + batch_.warnings.size() + batch_.hosts.size() +
                        batch_.users.size();
-    return size < options_.batch_events || Flush();
+    return (size < options_.batch_events && bytes_ < options_.batch_bytes) || Flush();
   }
   bool Flush() {
     bool go_on = sink_(std::move(batch_));
     batch_ = DecodedBatch();
+    bytes_ = 0;
     return go_on;
   }
+  // Counts raw bytes kept by the batch (records, lookup records, excerpts).
+  void AddBytes(std::size_t bytes) { bytes_ += bytes; }
 
   // Records the outcome of one process-creation candidate.
   void AddNormalized(NormalizeOutcome outcome, ProcessEvent&& row, std::vector<std::string>* problems,
@@ -66,6 +70,7 @@ class Batcher {
     row.record_offset = offset;
     row.record_line = line;
     row.raw.assign(raw);
+    bytes_ += 2 * raw.size();  // the raw text, and about as much again in normalized fields
     batch_.events.push_back(std::move(row));
   }
 
@@ -73,6 +78,7 @@ class Batcher {
   const DecodeOptions& options_;
   const BatchSink& sink_;
   DecodedBatch batch_;
+  std::size_t bytes_ = 0;
 };
 
 // Reads one FDR lookup record (aidmaster or userinfo) into `records`, or counts it as skipped
@@ -80,7 +86,7 @@ class Batcher {
 template <typename Record>
 void AddLookup(const JsonFields& fields, const TextLine& line,
                bool (*read)(const JsonFields&, Record*), std::vector<Record>* records,
-               std::int64_t* skipped) {
+               std::int64_t* skipped, Batcher* batcher) {
   Record record;
   if (!read(fields, &record)) {
     ++*skipped;
@@ -88,6 +94,7 @@ void AddLookup(const JsonFields& fields, const TextLine& line,
   }
   record.record_offset = line.byte_offset;
   record.raw.assign(line.text);
+  batcher->AddBytes(2 * line.text.size());
   records->push_back(std::move(record));
 }
 
@@ -119,6 +126,10 @@ Status DecodeEventXmlFile(const std::string& path, const SniffResult& sniff,
     bool more = scanner.Next(&record, &batch.warnings);
     batch.records_rejected += static_cast<std::int64_t>(batch.warnings.size() - warnings_before);
     if (!more) break;
+    if (record.size == 0) {  // only damage this time
+      if (!batcher.MaybeFlush()) return Status::Ok();
+      continue;
+    }
 
     scratch.assign(record.data, record.size);  // parse a copy; the record keeps the raw text
     if (!parser.Parse(scratch.data(), scratch.size(), &event, &error)) {
@@ -175,10 +186,10 @@ Status DecodeJsonLinesFile(const std::string& path, const SniffResult& sniff,
           break;
         }
         case FdrRecordKind::kAidMaster:
-          AddLookup(fields, line, ReadAidMaster, &batch.hosts, &batch.events_skipped);
+          AddLookup(fields, line, ReadAidMaster, &batch.hosts, &batch.events_skipped, &batcher);
           break;
         case FdrRecordKind::kUserInfo:
-          AddLookup(fields, line, ReadUserInfo, &batch.users, &batch.events_skipped);
+          AddLookup(fields, line, ReadUserInfo, &batch.users, &batch.events_skipped, &batcher);
           break;
         case FdrRecordKind::kOtherEvent:
           ++batch.events_skipped;

@@ -15,7 +15,8 @@ namespace quarry::ingest {
 
 /// Tunables of decoding; the defaults are what `quarry ingest` uses.
 struct DecodeOptions {
-  std::size_t batch_events = 1024;          ///< events per batch handed to the sink
+  std::size_t batch_events = 1024;          ///< records per batch handed to the sink, at most
+  std::size_t batch_bytes = 8 << 20;        ///< raw bytes per batch, at most (about)
   std::size_t max_record_bytes = 64 << 20;  ///< a larger record is rejected, bytes
 };
 

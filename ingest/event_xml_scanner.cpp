@@ -63,6 +63,25 @@ std::size_t EventXmlScanner::FindStart(std::size_t from) const {
   return std::string::npos;
 }
 
+bool EventXmlScanner::Refill() {
+  end_cache_from_ = std::string::npos;  // Fill moves the text: cached positions are stale
+  return text_.Fill();
+}
+
+std::size_t EventXmlScanner::FindEnd(std::size_t from) {
+  const std::string& buffer = text_.buffer();
+  // A run of start tags with no end tag would otherwise search the same bytes once per start.
+  bool cached = end_cache_from_ != std::string::npos && from >= end_cache_from_ &&
+                (end_cache_hit_ != std::string::npos ? from <= end_cache_hit_
+                                                     : buffer.size() == end_cache_to_);
+  if (!cached) {
+    end_cache_from_ = from;
+    end_cache_to_ = buffer.size();
+    end_cache_hit_ = Find(buffer, kEndTag, from);
+  }
+  return end_cache_hit_;
+}
+
 void EventXmlScanner::CheckGap(std::size_t begin, std::size_t end,
                                std::vector<IngestWarning>* problems) {
   if (skipping_) return;
@@ -90,7 +109,7 @@ bool EventXmlScanner::Next(XmlRecord* record, std::vector<IngestWarning>* proble
         text_.Advance(keep_from);
       }
       std::size_t old_pos = text_.pos();
-      if (!text_.Fill()) continue;  // at end: the loop reports the tail
+      if (!Refill()) continue;  // at end: the loop reports the tail
       start_search = keep_from > old_pos ? keep_from - old_pos : 0;
       continue;
     }
@@ -101,12 +120,13 @@ bool EventXmlScanner::Next(XmlRecord* record, std::vector<IngestWarning>* proble
     std::size_t end_search = text_.pos() + kStartTag.size();
     std::size_t next_search = end_search;
     while (true) {
-      std::size_t end = Find(buffer, kEndTag, end_search);
+      std::size_t end = FindEnd(end_search);
       std::size_t next = FindStart(next_search);
       if (next != std::string::npos && (end == std::string::npos || next < end)) {
         problems->push_back(text_.Problem(text_.pos(), next - text_.pos(), "record cut short: no </Event> before the next <Event>"));
         text_.Advance(next);
-        break;  // scan from the next start
+        *record = XmlRecord();  // a problem, no record: the caller takes the warning and calls again
+        return true;
       }
       if (end != std::string::npos) {
         std::size_t stop = end + kEndTag.size();
@@ -123,7 +143,8 @@ bool EventXmlScanner::Next(XmlRecord* record, std::vector<IngestWarning>* proble
                                         " bytes; skipped"));
         skipping_ = true;
         text_.Advance(buffer.size() - kStartTag.size());
-        break;
+        *record = XmlRecord();
+        return true;
       }
       if (text_.eof()) {
         problems->push_back(text_.Problem(text_.pos(), buffer.size() - text_.pos(), "record cut short at end of file"));
@@ -131,7 +152,7 @@ bool EventXmlScanner::Next(XmlRecord* record, std::vector<IngestWarning>* proble
         return false;
       }
       std::size_t searched = buffer.size() - text_.pos();
-      if (!text_.Fill()) continue;  // eof() is set now; the next pass reports the tail
+      if (!Refill()) continue;  // eof() is set now; the next pass reports the tail
       // Fill moved the record to the front of the buffer; search only the new bytes again.
       end_search = std::max(kStartTag.size(), searched - std::min(searched, kEndTag.size()));
       next_search = std::max(kStartTag.size(), searched - std::min(searched, kStartTag.size()));

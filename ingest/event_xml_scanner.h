@@ -34,8 +34,10 @@ class EventXmlScanner {
 
   /// Moves to the next record. Returns false at the end of the input or on a read error
   /// (see status()). Damage found on the way (a record cut short, text between events that is
-  /// not markup, an oversized record) is appended to `problems` as rejected-record warnings;
-  /// scanning resumes at the next <Event>.
+  /// not markup, an oversized record) is appended to `problems` as rejected-record warnings and
+  /// scanning resumes at the next <Event>; after a record cut short or oversized, Next returns
+  /// true with an empty `record` (size 0), so that damage is handed over a record at a time and
+  /// never piles up within one call.
   bool Next(XmlRecord* record, std::vector<IngestWarning>* problems);
 
   /// kOk, or the read error that ended the scan.
@@ -43,11 +45,17 @@ class EventXmlScanner {
 
  private:
   std::size_t FindStart(std::size_t from) const;
+  std::size_t FindEnd(std::size_t from);  // the next "</Event>" at or after `from`, cached
+  bool Refill();                          // TextWindow::Fill, dropping the FindEnd cache
   void CheckGap(std::size_t begin, std::size_t end, std::vector<IngestWarning>* problems);
 
   TextWindow text_;
   std::size_t max_record_bytes_;
   bool skipping_ = false;  // inside an oversized record: its text is not a gap
+  // The last FindEnd: searched [end_cache_from_, end_cache_to_) and found end_cache_hit_.
+  std::size_t end_cache_from_ = std::string::npos;
+  std::size_t end_cache_to_ = 0;
+  std::size_t end_cache_hit_ = std::string::npos;
 };
 
 }  // namespace quarry::ingest

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <filesystem>
 #include <system_error>
 #include <thread>
@@ -36,17 +37,24 @@ std::string Absolute(const fs::path& path) {
   return (ec ? path : absolute).lexically_normal().string();
 }
 
-// Writes one event file (any decodable format); returns a failed Status only for a write failure (rolled back).
+// Writes one event file (any decodable format) in one transaction. A failure to write the case
+// is returned (the file rolled back). A failure to read the file (an I/O error part-way, or the
+// decoder running out of memory) also rolls the file back, so that nothing half-read is taken
+// for the whole file and a later run reads it again; the report says kFailed and why.
 Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffResult& sniff,
-                         const IngestOptions& options, FileReport* report) {
+                      const IngestOptions& options, FileReport* report) {
   QUARRY_RETURN_IF_ERROR(writer->BeginFile(row));
   BoundedQueue<DecodedBatch> queue(options.queue_batches);
   std::atomic<bool> stop{false};
   Status read_status;
   std::thread decoder([&] {
-    read_status = DecodeFile(row.path, sniff, options.decode, [&](DecodedBatch&& batch) {
-      return !stop.load() && queue.Push(std::move(batch));
-    });
+    try {
+      read_status = DecodeFile(row.path, sniff, options.decode, [&](DecodedBatch&& batch) {
+        return !stop.load() && queue.Push(std::move(batch));
+      });
+    } catch (const std::exception& e) {  // never let an exception end the process from here
+      read_status = Status(StatusCode::kInternal, std::string("decoding failed: ") + e.what());
+    }
     queue.Close();
   });
 
@@ -87,15 +95,13 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
     writer->AbortFile();
     return write_status;
   }
-  if (!read_status.ok()) {  // the file was cut short while reading: keep what was read, say so
-    IngestWarning warning;
-    warning.reason = "reading stopped early: " + read_status.message();
-    write_status = writer->AddWarning(warning);
-    if (!write_status.ok()) {
-      writer->AbortFile();
-      return write_status;
-    }
-    ++counts.warnings;
+  if (!read_status.ok()) {
+    writer->AbortFile();
+    report->outcome = FileOutcome::kFailed;
+    report->reason = "reading failed part-way, nothing of the file was kept: " + read_status.message();
+    report->counts = FileCounts();
+    report->loaded_by_source.clear();
+    return Status::Ok();
   }
   return writer->CommitFile(counts);
 }
@@ -200,13 +206,11 @@ Result<IngestSummary> Ingest(schema::CaseDb* db, const std::vector<std::string>&
     if (observer) observer->FileFinished(report);
     summary.files.push_back(std::move(report));
   }
-  // Resolve whenever the case holds CrowdStrike data, not only when this run added some: a run
-  // interrupted after loading files but before this step is completed by the next one.
-  Result<std::int64_t> has_crowdstrike = db->QueryInt(
-      "SELECT EXISTS (SELECT 1 FROM crowdstrike_events) OR EXISTS (SELECT 1 FROM crowdstrike_hosts) "
-      "OR EXISTS (SELECT 1 FROM crowdstrike_users)");
-  if (!has_crowdstrike.ok()) return has_crowdstrike.status();
-  if (*has_crowdstrike) QUARRY_RETURN_IF_ERROR((*writer)->ResolveCrowdStrike());
+  // Resolve when CrowdStrike data was committed since the last resolution, by this run or by
+  // an earlier one that stopped before this step.
+  Result<bool> pending = (*writer)->CrowdStrikePending();
+  if (!pending.ok()) return pending.status();
+  if (*pending) QUARRY_RETURN_IF_ERROR((*writer)->ResolveCrowdStrike());
   return summary;
 }
 

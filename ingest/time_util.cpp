@@ -71,7 +71,8 @@ std::optional<std::int64_t> ParseUtcTimestamp(std::string_view text) {
 std::optional<std::int64_t> ParseEpochSeconds(std::string_view text) {
   std::size_t dot = text.find('.');
   std::string_view whole = text.substr(0, dot);
-  if (whole.empty() || whole.size() > 15) return std::nullopt;
+  // Seconds up to 11 digits (year 5138), milliseconds up to 14: no overflow in microseconds.
+  if (whole.empty() || whole.size() > (dot == std::string_view::npos ? 14u : 11u)) return std::nullopt;
   std::int64_t seconds = 0;
   for (char c : whole) {
     if (c < '0' || c > '9') return std::nullopt;
@@ -95,7 +96,7 @@ std::optional<std::int64_t> ParseEpochSeconds(std::string_view text) {
 }
 
 std::optional<std::int64_t> ParseEpochMillis(std::string_view text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
+  if (text.empty() || text.size() > 14) return std::nullopt;  // year 5138: no overflow
   std::int64_t millis = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;

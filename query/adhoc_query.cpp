@@ -1,6 +1,7 @@
 // Ad hoc query execution and the four output formats.
 #include "query/adhoc_query.h"
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -119,8 +120,10 @@ void AppendJsonValue(const Statement& stmt, int column, std::string* out) {
       *out += "null";
       break;
     case ValueType::kInteger:
-    case ValueType::kReal:
       *out += NumberText(stmt, column);
+      break;
+    case ValueType::kReal:  // JSON has no infinity or NaN
+      *out += std::isfinite(stmt.ColumnDouble(column)) ? NumberText(stmt, column) : "null";
       break;
     default:
       AppendJsonString(stmt.ColumnText(column), out);
@@ -239,12 +242,18 @@ std::optional<OutputFormat> ParseOutputFormat(std::string_view name) {
 
 Status RunAdHocQuery(schema::CaseDb* db, std::string_view sql, OutputFormat format,
                      std::ostream& out) {
+  if (sql.find('\0') != std::string_view::npos) {
+    return Status(StatusCode::kInvalidArgument, "the SQL text contains a NUL byte");
+  }
   std::string_view rest = sql;
   bool ran_any = false;
   while (rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
     std::string_view tail;
     Result<Statement> stmt = db->Prepare(rest, &tail);
     if (!stmt.ok()) return stmt.status();
+    if (tail.size() >= rest.size()) {
+      return Status(StatusCode::kInvalidArgument, "SQL that SQLite cannot read past: " + std::string(rest.substr(0, 80)));
+    }
     rest = tail;
     if (!stmt->IsReadOnly()) {
       return Status(StatusCode::kReadOnly,

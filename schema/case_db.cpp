@@ -6,6 +6,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 
+#include <cctype>
 #include <filesystem>
 #include <string>
 
@@ -42,8 +43,12 @@ int ReadOnlyAuthorizer(void*, int action, const char* arg1, const char*, const c
     case SQLITE_FUNCTION:
     case SQLITE_RECURSIVE:
       return SQLITE_OK;
-    case SQLITE_PRAGMA:  // reading pragmas only: "PRAGMA x = y" passes its value in arg2
-      return arg1 != nullptr && std::string_view(arg1) != "query_only" ? SQLITE_OK : SQLITE_DENY;
+    case SQLITE_PRAGMA: {  // not query_only, which guards the connection, in any spelling
+      if (arg1 == nullptr) return SQLITE_DENY;
+      std::string name(arg1);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return name == "query_only" ? SQLITE_DENY : SQLITE_OK;
+    }
     default:
       return SQLITE_DENY;
   }
@@ -168,12 +173,23 @@ std::string_view Statement::Sql() const {
 CaseDb::CaseDb(std::unique_ptr<SQLite::Database> db, std::string path, OpenMode mode)
     : db_(std::move(db)), path_(std::move(path)), mode_(mode) {}
 
-CaseDb::~CaseDb() = default;
+CaseDb::~CaseDb() {
+  // Leave a written case as one file (rollback-journal mode): readers then need no -shm file,
+  // so a case on read-only media or in a read-only folder opens, and queries leave nothing
+  // behind. Best effort, without waiting: while another connection has the case open it stays
+  // in WAL mode, which is as correct. The next ingest switches WAL on again.
+  if (mode_ == OpenMode::kReadWrite && path_ != ":memory:" && db_) {
+    sqlite3_busy_timeout(db_->getHandle(), 0);
+    (void)Exec("PRAGMA journal_mode = DELETE");
+  }
+}
 
 Result<std::unique_ptr<CaseDb>> CaseDb::Open(const std::string& path, OpenMode mode) {
   bool in_memory = path == ":memory:";
-  if (mode == OpenMode::kReadOnly && !in_memory && !std::filesystem::exists(path)) {
-    return Status(StatusCode::kNotFound, "no case database at " + path);
+  std::error_code exists_error;
+  if (mode == OpenMode::kReadOnly && !in_memory && !std::filesystem::exists(path, exists_error)) {
+    return Status(StatusCode::kNotFound, "no case database at " + path +
+                                             (exists_error ? " (" + exists_error.message() + ")" : ""));
   }
   std::unique_ptr<SQLite::Database> db;
   try {

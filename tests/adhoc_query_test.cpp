@@ -63,6 +63,16 @@ TEST_F(AdHocQueryTest, JsonReplacesBytesThatAreNotUtf8) {
             "{\"v\": \"a\\ufffdb\"}\n");
 }
 
+TEST_F(AdHocQueryTest, NonFiniteNumbersAreNullInJson) {
+  EXPECT_EQ(RunSql(db_.get(), "SELECT 1e308 * 10 AS big", OutputFormat::kJsonl), "{\"big\": null}\n");
+}
+
+TEST_F(AdHocQueryTest, SqlWithANulByteIsRefusedNotLoopedOn) {
+  Status status;
+  RunSql(db_.get(), std::string("SELECT 1;\0", 10), OutputFormat::kTable, &status);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(AdHocQueryTest, RunsEveryStatementOfAScript) {
   EXPECT_EQ(RunSql(db_.get(), "SELECT 1 AS a; -- comment\nSELECT 2 AS b;", OutputFormat::kJsonl),
             "{\"a\": 1}\n{\"b\": 2}\n");

@@ -39,6 +39,25 @@ TEST(CaseDbTest, CreatesACaseWithIdentityVersionAndWal) {
   }
 }
 
+TEST(CaseDbTest, AClosedCaseIsOneFileAndQueriesLeaveNothingBehind) {
+  TempDir dir;
+  std::string path = dir.File("case.db");
+  { auto db = OpenCase(path, OpenMode::kReadWrite); }
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(path + "-shm"));
+  {
+    auto db = OpenCase(path, OpenMode::kReadOnly);
+    EXPECT_EQ(QueryJsonl(db.get(), "SELECT count(*) AS n FROM processes"), "{\"n\": 0}\n");
+    Result<schema::Statement> journal = db->Prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(journal.ok());
+    ASSERT_TRUE(journal->Step().value());
+    EXPECT_EQ(journal->ColumnText(0), "delete");
+  }
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++files;
+  EXPECT_EQ(files, 1u);
+}
+
 TEST(CaseDbTest, MigrationFilesAreNumberedInOrder) {
   ASSERT_GE(schema::LatestSchemaVersion(), 1);
   for (int i = 0; i < schema::LatestSchemaVersion(); ++i) {
@@ -113,7 +132,7 @@ TEST(CaseDbTest, ReadOnlyRefusesEveryWriteAndLeavesTheFileUnchanged) {
   for (const char* sql : {"INSERT INTO input_files (path, sha256, size_bytes, status, ingested_at, "
                           "quarry_version) VALUES ('a', 'b', 1, 'skipped', 'now', 'x')",
                           "DELETE FROM process_events", "DROP VIEW processes",
-                          "PRAGMA query_only = OFF", "PRAGMA user_version = 99",
+                          "PRAGMA query_only = OFF", "PRAGMA QUERY_ONLY = 0", "PRAGMA user_version = 99",
                           "CREATE TABLE t (x)"}) {
     EXPECT_FALSE(db->Exec(sql).ok()) << sql;
   }

@@ -147,6 +147,10 @@ TEST(EpochTimeTest, ParsesCrowdStrikeTimes) {
     EXPECT_FALSE(ingest::ParseEpochSeconds(bad).has_value()) << bad;
   }
   EXPECT_FALSE(ingest::ParseEpochMillis("17138.05").has_value());
+  // Values whose microseconds would overflow are refused, not wrapped.
+  EXPECT_FALSE(ingest::ParseEpochSeconds("99999999999999.5").has_value());
+  EXPECT_FALSE(ingest::ParseEpochSeconds("999999999999999").has_value());
+  EXPECT_FALSE(ingest::ParseEpochMillis("999999999999999999").has_value());
 }
 
 TEST(JsonSniffTest, RecognisesKnownJsonAndSkipsOtherJson) {

@@ -50,3 +50,10 @@ CREATE INDEX crowdstrike_users_sid ON crowdstrike_users(user_sid, seen_time_us);
 
 -- Parent lookups by Falcon process id within one sensor.
 CREATE INDEX process_events_guid ON process_events(process_guid);
+
+-- Facts about the case as a whole, by name. 'crowdstrike_pending' is present while CrowdStrike
+-- events or lookups were added since the last resolution (ingest/sql/resolve_crowdstrike.sql).
+CREATE TABLE case_state (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
