@@ -40,8 +40,8 @@ UPDATE input_files SET events_loaded = ?2, events_skipped = ?3, records_rejected
 WHERE file_id = ?1)sql";
 
 constexpr std::string_view kInsertCrowdStrikeEvent = R"sql(
-INSERT INTO crowdstrike_events (event_id, aid, computer_name, user_name, fdr_event_id)
-VALUES (?1, ?2, ?3, ?4, ?5))sql";
+INSERT INTO crowdstrike_events (event_id, aid, computer_name, user_name, fdr_event_id, process_guid)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6))sql";
 
 constexpr std::string_view kInsertHost = R"sql(
 INSERT INTO crowdstrike_hosts (aid, computer_name, machine_domain, ou, site_name, platform,
@@ -157,6 +157,7 @@ Status CaseWriter::AddEvent(const ProcessEvent& e) {
   c.BindText(3, e.crowdstrike->computer_name);
   c.BindText(4, e.crowdstrike->user_name);
   c.BindText(5, e.crowdstrike->fdr_event_id);
+  c.BindText(6, e.process_guid);
   return c.Run();
 }
 

@@ -42,10 +42,10 @@ WHERE event_id IN (SELECT event_id FROM crowdstrike_events);
 UPDATE process_events
 SET parent_process_id = (
   SELECT p.process_id
-  FROM crowdstrike_events AS c, process_events AS p, crowdstrike_events AS pc
+  FROM crowdstrike_events AS c, crowdstrike_events AS pc, process_events AS p
   WHERE c.event_id = process_events.event_id
-    AND p.process_guid = process_events.parent_process_guid AND pc.event_id = p.event_id
-    AND pc.aid IS c.aid AND p.process_id IS NOT NULL
+    AND pc.aid = c.aid AND pc.process_guid = process_events.parent_process_guid
+    AND p.event_id = pc.event_id AND p.process_id IS NOT NULL
   ORDER BY p.event_id LIMIT 1)
 WHERE event_id IN (SELECT event_id FROM crowdstrike_events);
 

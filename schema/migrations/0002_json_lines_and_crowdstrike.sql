@@ -12,9 +12,13 @@ CREATE TABLE crowdstrike_events (
   aid            TEXT COLLATE NOCASE,  -- Falcon sensor (agent) id
   computer_name  TEXT,                 -- ComputerName in the event itself (exports), if any
   user_name      TEXT,                 -- UserName in the event itself, if any
-  fdr_event_id   TEXT                  -- the event's own id (FDR "id", a UUID)
+  fdr_event_id   TEXT,                 -- the event's own id (FDR "id", a UUID)
+  process_guid   TEXT                  -- TargetProcessId, as process_events.process_guid
 );
-CREATE INDEX crowdstrike_events_aid ON crowdstrike_events(aid);
+-- Finds a parent's event by its Falcon id within one sensor. Kept here, not on process_events,
+-- so that Sysmon and 4688 rows pay nothing for it (a random-key index on the big table halves
+-- insert speed: docs/performance.md).
+CREATE INDEX crowdstrike_events_aid_guid ON crowdstrike_events(aid, process_guid);
 
 -- FDR aidmaster: one row per record read (a sensor can be described more than once).
 CREATE TABLE crowdstrike_hosts (
@@ -47,9 +51,6 @@ CREATE TABLE crowdstrike_users (
   raw            TEXT NOT NULL
 );
 CREATE INDEX crowdstrike_users_sid ON crowdstrike_users(user_sid, seen_time_us);
-
--- Parent lookups by Falcon process id within one sensor.
-CREATE INDEX process_events_guid ON process_events(process_guid);
 
 -- Facts about the case as a whole, by name. 'crowdstrike_pending' is present while CrowdStrike
 -- events or lookups were added since the last resolution (ingest/sql/resolve_crowdstrike.sql).
