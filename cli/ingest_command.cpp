@@ -22,15 +22,17 @@ struct IngestFlags {
 class StderrProgress : public ingest::IngestObserver {
  public:
   void FileFinished(const ingest::FileReport& report) override {
-    std::cerr << "quarry ingest: " << report.path << ": " << ingest::FileOutcomeName(report.outcome);
+    std::cerr << "quarry ingest: " << report.path << ": "
+              << ingest::FileOutcomeName(report.outcome);
     if (report.outcome == ingest::FileOutcome::kLoaded) {
-      std::cerr << " (" << report.format << "), " << report.counts.events_loaded << " process events, ";
+      std::cerr << " (" << report.format << "), " << report.counts.events_loaded
+                << " process events, ";
       if (report.counts.lookups_loaded > 0) {
         std::cerr << report.counts.lookups_loaded << " CrowdStrike lookup records, ";
       }
       std::cerr << report.counts.events_skipped << " other records skipped, "
-                << report.counts.records_rejected << " records rejected, "
-                << report.counts.warnings << " warnings";
+                << report.counts.records_rejected << " records rejected, " << report.counts.warnings
+                << " warnings";
     } else {
       std::cerr << " (" << report.reason << ")";
     }
@@ -62,8 +64,8 @@ int Run(const IngestFlags& flags) {
       sources[source].second += events;
     }
   }
-  std::cout << "case " << flags.db << ": " << summary->files.size() << " files: "
-            << outcomes[ingest::FileOutcome::kLoaded] << " loaded, "
+  std::cout << "case " << flags.db << ": " << summary->files.size()
+            << " files: " << outcomes[ingest::FileOutcome::kLoaded] << " loaded, "
             << outcomes[ingest::FileOutcome::kSkipped] << " skipped, "
             << outcomes[ingest::FileOutcome::kDuplicate] << " already in the case, "
             << outcomes[ingest::FileOutcome::kFailed] << " failed\n";
@@ -72,15 +74,16 @@ int Run(const IngestFlags& flags) {
               << (counts.first == 1 ? " file\n" : " files\n");
   }
   if (total.lookups_loaded > 0) {
-    std::cout << "  CrowdStrike aidmaster/userinfo lookup records: " << total.lookups_loaded << "\n";
+    std::cout << "  CrowdStrike aidmaster/userinfo lookup records: " << total.lookups_loaded
+              << "\n";
   }
   std::cout << "  events loaded: " << total.events_loaded
             << "; other events skipped: " << total.events_skipped
-            << "; records rejected: " << total.records_rejected
-            << "; warnings: " << total.warnings
+            << "; records rejected: " << total.records_rejected << "; warnings: " << total.warnings
             << (total.warnings ? " (SELECT * FROM ingest_warnings)" : "") << "\n";
   std::cout.flush();
-  if (!std::cout) return ReportError(Status(StatusCode::kIoError, "cannot write the summary to standard output"));
+  if (!std::cout)
+    return ReportError(Status(StatusCode::kIoError, "cannot write the summary to standard output"));
   return outcomes[ingest::FileOutcome::kFailed] > 0 ? kExitFailure : kExitOk;
 }
 
@@ -95,7 +98,8 @@ Command IngestCommand() {
       "Examples:\n"
       "  quarry ingest --db case.db triage/               # every file below triage/, by content\n"
       "  quarry ingest --db case.db Sysmon.xml Security.xml\n"
-      "  quarry ingest --db case.db triage/               # again: files already in the case are not re-read\n"
+      "  quarry ingest --db case.db triage/               # again: files already in the case are "
+      "not re-read\n"
       "\n"
       "Reads Sysmon Event ID 1 and Security 4688 from event XML (one event per line, wevtutil\n"
       "output, or Event Viewer's saved XML; UTF-8 or UTF-16) and from NXLog JSON lines, and\n"

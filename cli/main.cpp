@@ -49,7 +49,8 @@ int Main(int argc, char** argv) {
   }
   if (help->parsed()) {
     // app.help() would describe the selected subcommand, `help` itself; format the top level.
-    std::string overview = app.get_formatter()->make_help(&app, "quarry", CLI::AppFormatMode::Normal);
+    std::string overview =
+        app.get_formatter()->make_help(&app, "quarry", CLI::AppFormatMode::Normal);
     if (help_topic.empty()) {
       std::cout << overview;
       return kExitOk;

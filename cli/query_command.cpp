@@ -49,7 +49,8 @@ int Run(const QueryFlags& flags) {
   Status status = query::RunAdHocQuery(db->get(), sql, *format, std::cout);
   std::cout.flush();
   if (!status.ok()) return ReportError(status);
-  if (!std::cout) return ReportError(Status(StatusCode::kIoError, "cannot write the results to standard output"));
+  if (!std::cout)
+    return ReportError(Status(StatusCode::kIoError, "cannot write the results to standard output"));
   return kExitOk;
 }
 
@@ -72,8 +73,7 @@ Command QueryCommand() {
       "Exit status: 0 done, 1 the SQL failed or would write, 2 usage error.\n";
   command.add = [flags](CLI::App* app) {
     app->add_option("--db", flags->db, "Case database to read")->required();
-    app->add_option("--format", flags->format, "table, csv, json or jsonl")
-        ->capture_default_str();
+    app->add_option("--format", flags->format, "table, csv, json or jsonl")->capture_default_str();
     app->add_option("sql", flags->sql, "SQL text, '-' for standard input, or a .sql file")
         ->required();
   };

@@ -55,7 +55,8 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql";
 
 std::string_view ResolveCrowdStrikeSql() {
   for (int i = 0; i < sql::kEmbeddedFileCount; ++i) {
-    if (sql::kEmbeddedFiles[i].name == "resolve_crowdstrike.sql") return sql::kEmbeddedFiles[i].text;
+    if (sql::kEmbeddedFiles[i].name == "resolve_crowdstrike.sql")
+      return sql::kEmbeddedFiles[i].text;
   }
   return {};
 }
@@ -68,13 +69,12 @@ Result<std::unique_ptr<CaseWriter>> CaseWriter::Create(schema::CaseDb* db) {
     std::string_view sql;
     schema::Statement* target;
   };
-  for (Item item : {Item{kFindFile, &writer->find_file_}, Item{kInsertFile, &writer->insert_file_},
-                    Item{kInsertEvent, &writer->insert_event_},
-                    Item{kInsertWarning, &writer->insert_warning_},
-                    Item{kUpdateCounts, &writer->update_counts_},
-                    Item{kInsertCrowdStrikeEvent, &writer->insert_crowdstrike_event_},
-                    Item{kInsertHost, &writer->insert_host_},
-                    Item{kInsertUser, &writer->insert_user_}}) {
+  for (Item item :
+       {Item{kFindFile, &writer->find_file_}, Item{kInsertFile, &writer->insert_file_},
+        Item{kInsertEvent, &writer->insert_event_}, Item{kInsertWarning, &writer->insert_warning_},
+        Item{kUpdateCounts, &writer->update_counts_},
+        Item{kInsertCrowdStrikeEvent, &writer->insert_crowdstrike_event_},
+        Item{kInsertHost, &writer->insert_host_}, Item{kInsertUser, &writer->insert_user_}}) {
     Result<schema::Statement> stmt = db->Prepare(item.sql);
     if (!stmt.ok()) return stmt.status();
     *item.target = std::move(stmt).value();
@@ -202,7 +202,8 @@ Result<bool> CaseWriter::CrowdStrikePending() {
 
 Status CaseWriter::ResolveCrowdStrike() {
   std::string_view script = ResolveCrowdStrikeSql();
-  if (script.empty()) return Status(StatusCode::kInternal, "resolve_crowdstrike.sql is not embedded");
+  if (script.empty())
+    return Status(StatusCode::kInternal, "resolve_crowdstrike.sql is not embedded");
   QUARRY_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
   Status status = db_->Exec(script);
   if (!status.ok()) {
@@ -218,7 +219,8 @@ Status CaseWriter::AddWarning(const IngestWarning& w) {
   s.BindInt(2, w.byte_offset);
   s.BindInt(3, w.line);
   s.BindInt(4, w.record_id);
-  s.BindText(5, std::string_view(w.severity == IngestWarning::Severity::kRejected ? "rejected" : "field"));
+  s.BindText(
+      5, std::string_view(w.severity == IngestWarning::Severity::kRejected ? "rejected" : "field"));
   s.BindText(6, std::string_view(w.reason));
   s.BindBlob(7, std::string_view(w.excerpt));
   return s.Run();
@@ -233,7 +235,8 @@ Status CaseWriter::CommitFile(const FileCounts& counts) {
   update_counts_.BindInt(6, counts.lookups_loaded);
   Status status = update_counts_.Run();
   if (status.ok() && crowdstrike_added_) {  // in this transaction: no crash can lose the mark
-    status = db_->Exec("INSERT OR REPLACE INTO case_state (name, value) VALUES ('crowdstrike_pending', '1')");
+    status = db_->Exec(
+        "INSERT OR REPLACE INTO case_state (name, value) VALUES ('crowdstrike_pending', '1')");
   }
   if (status.ok()) status = db_->Exec("COMMIT");
   if (!status.ok()) {

@@ -7,9 +7,7 @@
 namespace quarry::ingest {
 namespace {
 
-bool AllZero(std::string_view hex) {
-  return hex.find_first_not_of('0') == std::string_view::npos;
-}
+bool AllZero(std::string_view hex) { return hex.find_first_not_of('0') == std::string_view::npos; }
 
 // "MD5=…,SHA256=…" in Sysmon's order and form, leaving out absent and all-zero hashes, so
 // one process_hash pattern serves every source.
@@ -28,8 +26,12 @@ std::optional<std::string> Hashes(const JsonFields& record) {
 
 std::optional<std::string> IntegrityName(std::string_view rid) {
   static constexpr std::pair<std::string_view, std::string_view> kLevels[] = {
-      {"0", "untrusted"},     {"4096", "low"},     {"8192", "medium"},
-      {"8448", "medium high"}, {"12288", "high"}, {"16384", "system"},
+      {"0", "untrusted"},
+      {"4096", "low"},
+      {"8192", "medium"},
+      {"8448", "medium high"},
+      {"12288", "high"},
+      {"16384", "system"},
       {"20480", "protected process"}};
   for (auto [value, name] : kLevels) {
     if (rid == value) return std::string(name);
@@ -55,7 +57,8 @@ bool NormalizeProcessRollup2(const JsonFields& record, ProcessEvent* row,
   std::optional<std::string> start = ValueOrNull(record.Find("ProcessStartTime"));
   std::optional<std::string> timestamp = ValueOrNull(record.Find("timestamp"));
   std::optional<std::int64_t> log_time = timestamp ? ParseEpochMillis(*timestamp) : std::nullopt;
-  if (timestamp && !log_time) field_problems->push_back("timestamp is not epoch milliseconds: '" + *timestamp + "'");
+  if (timestamp && !log_time)
+    field_problems->push_back("timestamp is not epoch milliseconds: '" + *timestamp + "'");
   std::optional<std::int64_t> time = start ? ParseEpochSeconds(*start) : std::nullopt;
   if (start && !time) {
     field_problems->push_back("ProcessStartTime unreadable ('" + *start + "')" +
@@ -84,8 +87,8 @@ bool NormalizeProcessRollup2(const JsonFields& record, ProcessEvent* row,
 
   row->process = ValueOrNull(record.Find("CommandLine"));
   row->process_path = ValueOrNull(record.Find("ImageFileName"));
-  row->process_name = row->process_path ? Basename(row->process_path)
-                                        : ProcessNameFromCommandLine(row->process);
+  row->process_name =
+      row->process_path ? Basename(row->process_path) : ProcessNameFromCommandLine(row->process);
   std::optional<std::string> pid = ValueOrNull(record.Find("RawProcessId"));
   if (pid) {
     row->process_id = ParseInt(*pid);

@@ -14,8 +14,8 @@ namespace quarry::ingest {
 namespace {
 
 IngestWarning RecordWarning(std::int64_t offset, std::int64_t line, std::string_view text,
-                            IngestWarning::Severity severity,
-                            std::optional<std::int64_t> record_id, std::string reason) {
+                            IngestWarning::Severity severity, std::optional<std::int64_t> record_id,
+                            std::string reason) {
   IngestWarning warning;
   warning.severity = severity;
   warning.byte_offset = offset;
@@ -36,8 +36,8 @@ class Batcher {
   // Hands the batch over when it is full, by records or by bytes (so memory stays bounded
   // however large the records are); false when the sink wants no more.
   bool MaybeFlush() {
-    std::size_t size = batch_.events.size() + batch_.warnings.size() + batch_.hosts.size() +
-                       batch_.users.size();
+    std::size_t size =
+        batch_.events.size() + batch_.warnings.size() + batch_.hosts.size() + batch_.users.size();
     return (size < options_.batch_events && bytes_ < options_.batch_bytes) || Flush();
   }
   bool Flush() {
@@ -50,9 +50,9 @@ class Batcher {
   void AddBytes(std::size_t bytes) { bytes_ += bytes; }
 
   // Records the outcome of one process-creation candidate.
-  void AddNormalized(NormalizeOutcome outcome, ProcessEvent&& row, std::vector<std::string>* problems,
-                     std::int64_t offset, std::int64_t line, std::string_view raw,
-                     std::optional<std::int64_t> record_id) {
+  void AddNormalized(NormalizeOutcome outcome, ProcessEvent&& row,
+                     std::vector<std::string>* problems, std::int64_t offset, std::int64_t line,
+                     std::string_view raw, std::optional<std::int64_t> record_id) {
     if (outcome == NormalizeOutcome::kSkipped) {
       ++batch_.events_skipped;
       return;
@@ -60,8 +60,9 @@ class Batcher {
     bool loaded = outcome == NormalizeOutcome::kLoaded;
     for (std::string& problem : *problems) {
       batch_.warnings.push_back(RecordWarning(
-          offset, line, raw, loaded ? IngestWarning::Severity::kField : IngestWarning::Severity::kRejected,
-          record_id, std::move(problem)));
+          offset, line, raw,
+          loaded ? IngestWarning::Severity::kField : IngestWarning::Severity::kRejected, record_id,
+          std::move(problem)));
     }
     if (!loaded) {
       ++batch_.records_rejected;
@@ -109,7 +110,8 @@ Status DecodeFile(const std::string& path, const SniffResult& sniff, const Decod
 
 Status DecodeEventXmlFile(const std::string& path, const SniffResult& sniff,
                           const DecodeOptions& options, const BatchSink& sink) {
-  Result<std::unique_ptr<Utf8Reader>> reader = Utf8Reader::Open(path, sniff.encoding, sniff.bom_bytes);
+  Result<std::unique_ptr<Utf8Reader>> reader =
+      Utf8Reader::Open(path, sniff.encoding, sniff.bom_bytes);
   if (!reader.ok()) return reader.status();
   EventXmlScanner scanner(std::move(reader).value(), options.max_record_bytes);
   EventXmlParser parser;
@@ -134,7 +136,8 @@ Status DecodeEventXmlFile(const std::string& path, const SniffResult& sniff,
     scratch.assign(record.data, record.size);  // parse a copy; the record keeps the raw text
     if (!parser.Parse(scratch.data(), scratch.size(), &event, &error)) {
       batch.warnings.push_back(RecordWarning(record.byte_offset, record.line, record.text(),
-                                             IngestWarning::Severity::kRejected, std::nullopt, error));
+                                             IngestWarning::Severity::kRejected, std::nullopt,
+                                             error));
       ++batch.records_rejected;
     } else {
       ProcessEvent row;
@@ -151,7 +154,8 @@ Status DecodeEventXmlFile(const std::string& path, const SniffResult& sniff,
 
 Status DecodeJsonLinesFile(const std::string& path, const SniffResult& sniff,
                            const DecodeOptions& options, const BatchSink& sink) {
-  Result<std::unique_ptr<Utf8Reader>> reader = Utf8Reader::Open(path, sniff.encoding, sniff.bom_bytes);
+  Result<std::unique_ptr<Utf8Reader>> reader =
+      Utf8Reader::Open(path, sniff.encoding, sniff.bom_bytes);
   if (!reader.ok()) return reader.status();
   LineReader lines(std::move(reader).value(), options.max_record_bytes);
   JsonObjectParser parser;
@@ -172,7 +176,8 @@ Status DecodeJsonLinesFile(const std::string& path, const SniffResult& sniff,
 
     if (!parser.Parse(line.text, &fields, &error)) {
       batch.warnings.push_back(RecordWarning(line.byte_offset, line.line, line.text,
-                                             IngestWarning::Severity::kRejected, std::nullopt, error));
+                                             IngestWarning::Severity::kRejected, std::nullopt,
+                                             error));
       ++batch.records_rejected;
     } else {
       problems.clear();

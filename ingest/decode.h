@@ -22,13 +22,13 @@ struct DecodeOptions {
 
 /// A run of consecutive records of one file, decoded.
 struct DecodedBatch {
-  std::vector<ProcessEvent> events;      ///< process-creation events, in file order
-  std::vector<CrowdStrikeHost> hosts;    ///< FDR aidmaster records
-  std::vector<CrowdStrikeUser> users;    ///< FDR userinfo records
-  std::vector<IngestWarning> warnings;   ///< rejected records and field problems
-  std::int64_t events_skipped = 0;       ///< well-formed records that are neither process
-                                         ///< creation nor lookup data
-  std::int64_t records_rejected = 0;     ///< records that produced no row
+  std::vector<ProcessEvent> events;     ///< process-creation events, in file order
+  std::vector<CrowdStrikeHost> hosts;   ///< FDR aidmaster records
+  std::vector<CrowdStrikeUser> users;   ///< FDR userinfo records
+  std::vector<IngestWarning> warnings;  ///< rejected records and field problems
+  std::int64_t events_skipped = 0;      ///< well-formed records that are neither process
+                                        ///< creation nor lookup data
+  std::int64_t records_rejected = 0;    ///< records that produced no row
 };
 
 /// Called with each batch; return false to stop decoding early.

@@ -1,10 +1,9 @@
 // Event XML decoding with pugixml: by element and attribute name, never by position.
 #include "ingest/event_xml.h"
 
-#include <pugixml.hpp>
-
 #include <charconv>
 #include <cstring>
+#include <pugixml.hpp>
 
 namespace quarry::ingest {
 namespace {

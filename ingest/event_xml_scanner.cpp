@@ -14,7 +14,8 @@ bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 std::size_t Find(const std::string& buffer, std::string_view needle, std::size_t from) {
   if (from >= buffer.size()) return std::string::npos;
-  const void* hit = memmem(buffer.data() + from, buffer.size() - from, needle.data(), needle.size());
+  const void* hit =
+      memmem(buffer.data() + from, buffer.size() - from, needle.data(), needle.size());
   return hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - buffer.data())
              : std::string::npos;
 }
@@ -56,7 +57,8 @@ EventXmlScanner::EventXmlScanner(std::unique_ptr<Utf8Reader> reader, std::size_t
 std::size_t EventXmlScanner::FindStart(std::size_t from) const {
   for (std::size_t at = Find(text_.buffer(), kStartTag, from); at != std::string::npos;
        at = Find(text_.buffer(), kStartTag, at + 1)) {
-    if (at + kStartTag.size() >= text_.buffer().size()) return std::string::npos;  // need more bytes
+    if (at + kStartTag.size() >= text_.buffer().size())
+      return std::string::npos;  // need more bytes
     char next = text_.buffer()[at + kStartTag.size()];
     if (next == '>' || next == '/' || IsSpace(next)) return at;
   }
@@ -87,7 +89,8 @@ void EventXmlScanner::CheckGap(std::size_t begin, std::size_t end,
   if (skipping_) return;
   std::size_t bad = SkipMarkup(text_.buffer(), begin, end);
   if (bad < end) {
-    problems->push_back(text_.Problem(bad, end - bad, "text between events that is not an <Event> element"));
+    problems->push_back(
+        text_.Problem(bad, end - bad, "text between events that is not an <Event> element"));
   }
 }
 
@@ -103,7 +106,8 @@ bool EventXmlScanner::Next(XmlRecord* record, std::vector<IngestWarning>* proble
         return false;
       }
       // Keep the last few bytes: a start tag may straddle the chunk boundary.
-      std::size_t keep_from = buffer.size() > kStartTag.size() ? buffer.size() - kStartTag.size() : 0;
+      std::size_t keep_from =
+          buffer.size() > kStartTag.size() ? buffer.size() - kStartTag.size() : 0;
       if (keep_from > text_.pos() && keep_from - text_.pos() > max_record_bytes_) {
         CheckGap(text_.pos(), keep_from, problems);
         text_.Advance(keep_from);
@@ -123,9 +127,11 @@ bool EventXmlScanner::Next(XmlRecord* record, std::vector<IngestWarning>* proble
       std::size_t end = FindEnd(end_search);
       std::size_t next = FindStart(next_search);
       if (next != std::string::npos && (end == std::string::npos || next < end)) {
-        problems->push_back(text_.Problem(text_.pos(), next - text_.pos(), "record cut short: no </Event> before the next <Event>"));
+        problems->push_back(text_.Problem(text_.pos(), next - text_.pos(),
+                                          "record cut short: no </Event> before the next <Event>"));
         text_.Advance(next);
-        *record = XmlRecord();  // a problem, no record: the caller takes the warning and calls again
+        *record =
+            XmlRecord();  // a problem, no record: the caller takes the warning and calls again
         return true;
       }
       if (end != std::string::npos) {
@@ -138,16 +144,17 @@ bool EventXmlScanner::Next(XmlRecord* record, std::vector<IngestWarning>* proble
         return true;
       }
       if (buffer.size() - text_.pos() > max_record_bytes_) {
-        problems->push_back(text_.Problem(text_.pos(), buffer.size() - text_.pos(),
-                                    "record larger than " + std::to_string(max_record_bytes_) +
-                                        " bytes; skipped"));
+        problems->push_back(text_.Problem(
+            text_.pos(), buffer.size() - text_.pos(),
+            "record larger than " + std::to_string(max_record_bytes_) + " bytes; skipped"));
         skipping_ = true;
         text_.Advance(buffer.size() - kStartTag.size());
         *record = XmlRecord();
         return true;
       }
       if (text_.eof()) {
-        problems->push_back(text_.Problem(text_.pos(), buffer.size() - text_.pos(), "record cut short at end of file"));
+        problems->push_back(text_.Problem(text_.pos(), buffer.size() - text_.pos(),
+                                          "record cut short at end of file"));
         text_.Advance(buffer.size());
         return false;
       }

@@ -11,16 +11,16 @@
 #include <vector>
 
 #include "ingest/input_file.h"
-#include "ingest/text_window.h"
 #include "ingest/process_event.h"
+#include "ingest/text_window.h"
 #include "schema/status.h"
 
 namespace quarry::ingest {
 
 /// One <Event>...</Event> element as it stands in the file.
 struct XmlRecord {
-  char* data = nullptr;   ///< the record's bytes (UTF-8); the caller may parse them in place
-  std::size_t size = 0;   ///< bytes
+  char* data = nullptr;          ///< the record's bytes (UTF-8); the caller may parse them in place
+  std::size_t size = 0;          ///< bytes
   std::int64_t byte_offset = 0;  ///< where the record starts in the original file
   std::int64_t line = 1;         ///< 1-based line of the record's first byte
   std::string_view text() const { return {data, size}; }

@@ -98,7 +98,8 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
   if (!read_status.ok()) {
     writer->AbortFile();
     report->outcome = FileOutcome::kFailed;
-    report->reason = "reading failed part-way, nothing of the file was kept: " + read_status.message();
+    report->reason =
+        "reading failed part-way, nothing of the file was kept: " + read_status.message();
     report->counts = FileCounts();
     report->loaded_by_source.clear();
     return Status::Ok();
@@ -157,7 +158,8 @@ Result<IngestSummary> Ingest(schema::CaseDb* db, const std::vector<std::string>&
   std::vector<std::string> exclude;
   if (db->path() != ":memory:") {
     std::string case_path = Absolute(db->path());
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) exclude.push_back(case_path + suffix);
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      exclude.push_back(case_path + suffix);
   }
   IngestSummary summary;
   std::vector<std::string> files = ExpandInputPaths(paths, exclude, &summary.files);
@@ -187,7 +189,8 @@ Result<IngestSummary> Ingest(schema::CaseDb* db, const std::vector<std::string>&
       report.encoding = EncodingName(sniff->encoding);
       if (earlier->has_value()) {
         report.outcome = FileOutcome::kDuplicate;
-        report.reason = "already in the case (sha256 " + row.sha256 + ", read as " + **earlier + ")";
+        report.reason =
+            "already in the case (sha256 " + row.sha256 + ", read as " + **earlier + ")";
       } else if (sniff->format.empty()) {
         report.outcome = FileOutcome::kSkipped;
         report.reason = sniff->reason;

@@ -3,12 +3,12 @@
 
 #include <openssl/evp.h>
 
+#include <cstring>
+#include <vector>
+
 #include "ingest/crowdstrike.h"
 #include "ingest/json_record.h"
 #include "ingest/nxlog.h"
-
-#include <cstring>
-#include <vector>
 
 namespace quarry::ingest {
 namespace {
@@ -64,7 +64,8 @@ std::size_t Utf16LeToUtf8(std::string_view in, bool at_end, std::string* out) {
       }
       std::uint16_t low = unit(i + 2);
       if (low >= 0xDC00 && low <= 0xDFFF) {
-        AppendUtf8(0x10000 + ((static_cast<std::uint32_t>(u) - 0xD800) << 10) + (low - 0xDC00), out);
+        AppendUtf8(0x10000 + ((static_cast<std::uint32_t>(u) - 0xD800) << 10) + (low - 0xDC00),
+                   out);
         i += 4;
         continue;
       }
@@ -165,9 +166,10 @@ Result<SniffResult> SniffFile(const std::string& path) {
     return result;
   }
   std::size_t first = text.find_first_not_of(" \t\r\n");
-  std::string_view body = first == std::string::npos ? std::string_view() : std::string_view(text).substr(first);
-  bool markup = StartsWith(body, "<?xml") || StartsWith(body, "<!--") || StartsWith(body, "<Events") ||
-                StartsWith(body, "<Event");
+  std::string_view body =
+      first == std::string::npos ? std::string_view() : std::string_view(text).substr(first);
+  bool markup = StartsWith(body, "<?xml") || StartsWith(body, "<!--") ||
+                StartsWith(body, "<Events") || StartsWith(body, "<Event");
   if (body.starts_with("{")) {
     // JSON lines: the first line decides. When it is longer than the sniffed bytes, look for
     // the member names that mark each kind instead.
@@ -188,7 +190,8 @@ Result<SniffResult> SniffFile(const std::string& path) {
     if (known) {
       result.format = "json_lines";
     } else {
-      result.reason = "not an event source: JSON that is neither CrowdStrike FDR nor NXLog Windows events";
+      result.reason =
+          "not an event source: JSON that is neither CrowdStrike FDR nor NXLog Windows events";
     }
     return result;
   }

@@ -60,7 +60,7 @@ class Utf8Reader {
   std::FILE* file_;
   TextEncoding encoding_;
   std::size_t bom_bytes_;
-  std::string raw_;          // UTF-16 bytes read but not yet transcoded (odd byte, lone high surrogate)
+  std::string raw_;  // UTF-16 bytes read but not yet transcoded (odd byte, lone high surrogate)
   std::string read_buffer_;  // reused read buffer
 };
 

@@ -10,7 +10,7 @@ namespace quarry::ingest {
 
 struct JsonObjectParser::Impl {
   simdjson::dom::parser parser;
-  std::string padded;              // the text with simdjson's required padding after it
+  std::string padded;                // the text with simdjson's required padding after it
   std::deque<std::string> rendered;  // text of non-string members (views point here)
 };
 

@@ -10,11 +10,12 @@ LineReader::LineReader(std::unique_ptr<Utf8Reader> reader, std::size_t max_line_
 
 bool LineReader::Next(TextLine* line, std::vector<IngestWarning>* problems) {
   std::string& buffer = text_.buffer();  // the same string throughout; Fill changes its text
-  std::size_t searched = 0;  // bytes after pos() already known to hold no line break
-  bool skipping = false;     // inside an over-long line
+  std::size_t searched = 0;              // bytes after pos() already known to hold no line break
+  bool skipping = false;                 // inside an over-long line
   while (true) {
     std::size_t pos = text_.pos();
-    const void* newline = std::memchr(buffer.data() + pos + searched, '\n', buffer.size() - pos - searched);
+    const void* newline =
+        std::memchr(buffer.data() + pos + searched, '\n', buffer.size() - pos - searched);
     if (newline == nullptr && !text_.eof() && buffer.size() - pos <= max_line_bytes_) {
       std::size_t unconsumed = buffer.size() - pos;
       text_.Fill();
@@ -23,9 +24,9 @@ bool LineReader::Next(TextLine* line, std::vector<IngestWarning>* problems) {
     }
     if (newline == nullptr && !text_.eof()) {  // longer than allowed: report once, drop it
       if (!skipping) {
-        problems->push_back(text_.Problem(pos, buffer.size() - pos,
-                                          "line longer than " + std::to_string(max_line_bytes_) +
-                                              " bytes; skipped"));
+        problems->push_back(text_.Problem(
+            pos, buffer.size() - pos,
+            "line longer than " + std::to_string(max_line_bytes_) + " bytes; skipped"));
         skipping = true;
       }
       text_.Advance(buffer.size());
@@ -33,8 +34,9 @@ bool LineReader::Next(TextLine* line, std::vector<IngestWarning>* problems) {
       text_.Fill();
       continue;
     }
-    std::size_t end = newline ? static_cast<std::size_t>(static_cast<const char*>(newline) - buffer.data())
-                              : buffer.size();
+    std::size_t end =
+        newline ? static_cast<std::size_t>(static_cast<const char*>(newline) - buffer.data())
+                : buffer.size();
     if (skipping) {  // the rest of the over-long line
       text_.Advance(newline ? end + 1 : end);
       if (!newline) return false;

@@ -21,7 +21,8 @@ std::optional<std::string_view> MessageValue(std::string_view message, std::stri
     std::size_t begin = message.find_first_not_of(" \t", colon + 1);
     if (begin == std::string_view::npos) return std::nullopt;
     std::size_t end = message.find_first_of("\r\n", begin);
-    return message.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin);
+    return message.substr(begin,
+                          end == std::string_view::npos ? std::string_view::npos : end - begin);
   }
   return std::nullopt;
 }

@@ -45,13 +45,14 @@ struct ProcessEvent {
   // Provenance.
   std::string data_source;  ///< ESCU data_source name, e.g. "Sysmon EventID 1"
   std::string sourcetype;   ///< Splunk sourcetype, e.g. "XmlWinEventLog"
-  std::string source;       ///< Splunk source, e.g. "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
-  std::optional<std::int64_t> event_code;  ///< Windows EventID; nothing for CrowdStrike
-  std::optional<std::int64_t> record_id;   ///< EventRecordID
-  std::optional<std::int64_t> log_time_us; ///< System/TimeCreated, microseconds since 1970 UTC
-  std::int64_t record_offset = 0;          ///< byte offset of the record in its input file
-  std::optional<std::int64_t> record_line; ///< 1-based line of the record (text formats)
-  std::string raw;                         ///< the record as read, UTF-8
+  std::string
+      source;  ///< Splunk source, e.g. "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
+  std::optional<std::int64_t> event_code;      ///< Windows EventID; nothing for CrowdStrike
+  std::optional<std::int64_t> record_id;       ///< EventRecordID
+  std::optional<std::int64_t> log_time_us;     ///< System/TimeCreated, microseconds since 1970 UTC
+  std::int64_t record_offset = 0;              ///< byte offset of the record in its input file
+  std::optional<std::int64_t> record_line;     ///< 1-based line of the record (text formats)
+  std::string raw;                             ///< the record as read, UTF-8
   std::optional<CrowdStrikeRefs> crowdstrike;  ///< set for CrowdStrike events only
 };
 
@@ -72,7 +73,7 @@ struct CrowdStrikeHost {
 /// One FDR userinfo record: the account behind a SID (table crowdstrike_users).
 struct CrowdStrikeUser {
   std::string user_sid;
-  std::optional<std::string> user;       ///< DOMAIN\NAME
+  std::optional<std::string> user;  ///< DOMAIN\NAME
   std::optional<std::string> user_name;
   std::optional<std::string> account_type;
   std::optional<std::string> last_logged_on_host;
@@ -85,11 +86,11 @@ struct CrowdStrikeUser {
 struct IngestWarning {
   enum class Severity { kRejected, kField };
   Severity severity = Severity::kRejected;
-  std::int64_t byte_offset = 0;             ///< where the record starts in the input file
-  std::optional<std::int64_t> line;         ///< 1-based line (text formats)
-  std::optional<std::int64_t> record_id;    ///< EventRecordID when known
-  std::string reason;                       ///< for people: what is wrong
-  std::string excerpt;                      ///< the first 200 bytes of the record
+  std::int64_t byte_offset = 0;           ///< where the record starts in the input file
+  std::optional<std::int64_t> line;       ///< 1-based line (text formats)
+  std::optional<std::int64_t> record_id;  ///< EventRecordID when known
+  std::string reason;                     ///< for people: what is wrong
+  std::string excerpt;                    ///< the first 200 bytes of the record
 };
 
 /// How many bytes of a bad record a warning keeps, at most.

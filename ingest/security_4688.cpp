@@ -91,7 +91,8 @@ SidField ReadSidField(const WinEvent& event, std::string_view name) {
     field.sid = field.text;
     return field;
   }
-  if (std::optional<std::string_view> sid = WellKnownAccountSid(*field.text)) field.sid = std::string(*sid);
+  if (std::optional<std::string_view> sid = WellKnownAccountSid(*field.text))
+    field.sid = std::string(*sid);
   for (const NamedSid& known : kResolvedOnly) {
     if (EqualsIgnoreCase(*field.text, known.name)) field.sid = std::string(known.sid);
   }

@@ -23,7 +23,8 @@ std::optional<std::int64_t> IntField(const WinEvent& event, std::string_view nam
 }  // namespace
 
 bool IsSysmonProcessCreate(const WinEvent& event) {
-  return event.event_id == 1 && (event.provider == kSysmonProvider || event.channel == kSysmonChannel);
+  return event.event_id == 1 &&
+         (event.provider == kSysmonProvider || event.channel == kSysmonChannel);
 }
 
 bool NormalizeSysmonProcessCreate(const WinEvent& event, ProcessEvent* row,
@@ -51,8 +52,8 @@ bool NormalizeSysmonProcessCreate(const WinEvent& event, ProcessEvent* row,
   row->user_id = std::nullopt;  // Sysmon logs no SID for the process's user (see normalization.md)
   row->process = ValueOrNull(event.Find("CommandLine"));
   row->process_path = ValueOrNull(event.Find("Image"));
-  row->process_name = row->process_path ? Basename(row->process_path)
-                                        : ProcessNameFromCommandLine(row->process);
+  row->process_name =
+      row->process_path ? Basename(row->process_path) : ProcessNameFromCommandLine(row->process);
   row->process_id = IntField(event, "ProcessId", field_problems);
   row->process_guid = ValueOrNull(event.Find("ProcessGuid"));
   row->process_hash = ValueOrNull(event.Find("Hashes"));
@@ -62,8 +63,9 @@ bool NormalizeSysmonProcessCreate(const WinEvent& event, ProcessEvent* row,
   row->original_file_name = ValueOrNull(event.Find("OriginalFileName"));
   row->parent_process = ValueOrNull(event.Find("ParentCommandLine"));
   row->parent_process_path = ValueOrNull(event.Find("ParentImage"));
-  row->parent_process_name = row->parent_process_path ? Basename(row->parent_process_path)
-                                                      : ProcessNameFromCommandLine(row->parent_process);
+  row->parent_process_name = row->parent_process_path
+                                 ? Basename(row->parent_process_path)
+                                 : ProcessNameFromCommandLine(row->parent_process);
   row->parent_process_id = IntField(event, "ParentProcessId", field_problems);
   row->parent_process_guid = ValueOrNull(event.Find("ParentProcessGuid"));
   row->parent_user = ValueOrNull(event.Find("ParentUser"));

@@ -29,11 +29,11 @@ class TextWindow {
 
   std::string& buffer() { return buffer_; }
   const std::string& buffer() const { return buffer_; }
-  std::size_t pos() const { return pos_; }        ///< first unconsumed byte of buffer()
-  std::int64_t offset() const { return offset_; }  ///< file offset of buffer()[pos()]
-  std::int64_t line() const { return line_; }      ///< 1-based line of buffer()[pos()]
-  bool eof() const { return eof_; }                ///< no more input to read
-  const Status& status() const { return status_; } ///< kOk, or the read error that ended input
+  std::size_t pos() const { return pos_; }          ///< first unconsumed byte of buffer()
+  std::int64_t offset() const { return offset_; }   ///< file offset of buffer()[pos()]
+  std::int64_t line() const { return line_; }       ///< 1-based line of buffer()[pos()]
+  bool eof() const { return eof_; }                 ///< no more input to read
+  const Status& status() const { return status_; }  ///< kOk, or the read error that ended input
 
  private:
   std::unique_ptr<Utf8Reader> reader_;

@@ -37,9 +37,8 @@ std::optional<std::int64_t> ParseUtcTimestamp(std::string_view text) {
   int year, month, day, hour, minute, second;
   if (!ReadDigits(text, 0, 4, &year) || text.size() < 19 || text[4] != '-' ||
       !ReadDigits(text, 5, 2, &month) || text[7] != '-' || !ReadDigits(text, 8, 2, &day) ||
-      (text[10] != ' ' && text[10] != 'T') || !ReadDigits(text, 11, 2, &hour) ||
-      text[13] != ':' || !ReadDigits(text, 14, 2, &minute) || text[16] != ':' ||
-      !ReadDigits(text, 17, 2, &second)) {
+      (text[10] != ' ' && text[10] != 'T') || !ReadDigits(text, 11, 2, &hour) || text[13] != ':' ||
+      !ReadDigits(text, 14, 2, &minute) || text[16] != ':' || !ReadDigits(text, 17, 2, &second)) {
     return std::nullopt;
   }
   static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -72,7 +71,8 @@ std::optional<std::int64_t> ParseEpochSeconds(std::string_view text) {
   std::size_t dot = text.find('.');
   std::string_view whole = text.substr(0, dot);
   // Seconds up to 11 digits (year 5138), milliseconds up to 14: no overflow in microseconds.
-  if (whole.empty() || whole.size() > (dot == std::string_view::npos ? 14u : 11u)) return std::nullopt;
+  if (whole.empty() || whole.size() > (dot == std::string_view::npos ? 14u : 11u))
+    return std::nullopt;
   std::int64_t seconds = 0;
   for (char c : whole) {
     if (c < '0' || c > '9') return std::nullopt;

@@ -12,14 +12,14 @@ namespace quarry::ingest {
 
 /// One decoded Windows event; string views are valid while the decoder's document lives.
 struct WinEvent {
-  std::string_view provider;  ///< System/Provider/@Name
-  std::string_view channel;   ///< System/Channel
-  std::optional<std::int64_t> event_id;       ///< System/EventID
-  std::optional<std::int64_t> version;        ///< System/Version
-  std::string_view computer;                  ///< System/Computer
-  std::optional<std::int64_t> record_id;      ///< System/EventRecordID
-  std::string_view system_time;               ///< System/TimeCreated/@SystemTime, as written
-  std::string_view security_user_id;          ///< System/Security/@UserID
+  std::string_view provider;              ///< System/Provider/@Name
+  std::string_view channel;               ///< System/Channel
+  std::optional<std::int64_t> event_id;   ///< System/EventID
+  std::optional<std::int64_t> version;    ///< System/Version
+  std::string_view computer;              ///< System/Computer
+  std::optional<std::int64_t> record_id;  ///< System/EventRecordID
+  std::string_view system_time;           ///< System/TimeCreated/@SystemTime, as written
+  std::string_view security_user_id;      ///< System/Security/@UserID
   /// EventData/Data elements as (Name, text), in document order. A Data element without a Name
   /// attribute has an empty name (positional renderings; normalizers never read those).
   std::vector<std::pair<std::string_view, std::string_view>> data;

@@ -15,7 +15,11 @@ using schema::ValueType;
 // Length of the valid UTF-8 sequence at text[i], or 0 when the byte does not start one.
 std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
   auto c = static_cast<unsigned char>(text[i]);
-  std::size_t length = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  std::size_t length = c < 0x80         ? 1
+                       : (c >> 5) == 6  ? 2
+                       : (c >> 4) == 14 ? 3
+                       : (c >> 3) == 30 ? 4
+                                        : 0;
   if (length == 0 || i + length > text.size()) return 0;
   for (std::size_t k = 1; k < length; ++k) {
     if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
@@ -190,7 +194,8 @@ Status PrintRows(Statement* stmt, OutputFormat format, std::ostream& out) {
       case OutputFormat::kTable:
         table.emplace_back();
         for (int c = 0; c < columns; ++c) {
-          table.back().push_back(stmt->ColumnType(c) == ValueType::kNull ? "NULL" : TableText(PlainValue(*stmt, c)));
+          table.back().push_back(
+              stmt->ColumnType(c) == ValueType::kNull ? "NULL" : TableText(PlainValue(*stmt, c)));
         }
         break;
       case OutputFormat::kCsv:
@@ -210,7 +215,8 @@ Status PrintRows(Statement* stmt, OutputFormat format, std::ostream& out) {
   if (format == OutputFormat::kTable) {
     std::vector<std::size_t> widths(static_cast<std::size_t>(columns), 0);
     for (const auto& cells : table) {
-      for (std::size_t c = 0; c < cells.size(); ++c) widths[c] = std::max(widths[c], DisplayWidth(cells[c]));
+      for (std::size_t c = 0; c < cells.size(); ++c)
+        widths[c] = std::max(widths[c], DisplayWidth(cells[c]));
     }
     for (std::size_t r = 0; r < table.size(); ++r) {
       std::string line;
@@ -222,7 +228,8 @@ Status PrintRows(Statement* stmt, OutputFormat format, std::ostream& out) {
       out << line << "\n";
       if (r == 0) {
         std::string rule;
-        for (std::size_t c = 0; c < widths.size(); ++c) rule += (c ? "  " : "") + std::string(widths[c], '-');
+        for (std::size_t c = 0; c < widths.size(); ++c)
+          rule += (c ? "  " : "") + std::string(widths[c], '-');
         out << rule << "\n";
       }
     }
@@ -252,13 +259,15 @@ Status RunAdHocQuery(schema::CaseDb* db, std::string_view sql, OutputFormat form
     Result<Statement> stmt = db->Prepare(rest, &tail);
     if (!stmt.ok()) return stmt.status();
     if (tail.size() >= rest.size()) {
-      return Status(StatusCode::kInvalidArgument, "SQL that SQLite cannot read past: " + std::string(rest.substr(0, 80)));
+      return Status(StatusCode::kInvalidArgument,
+                    "SQL that SQLite cannot read past: " + std::string(rest.substr(0, 80)));
     }
     rest = tail;
     if (!stmt->IsReadOnly()) {
       return Status(StatusCode::kReadOnly,
                     "refused: the statement would change the case database, and queries are "
-                    "read-only: " + std::string(stmt->Sql()));
+                    "read-only: " +
+                        std::string(stmt->Sql()));
     }
     if (stmt->ColumnCount() == 0) {
       Result<bool> done = stmt->Step();  // e.g. a comment-only tail or a read-only PRAGMA

@@ -1,10 +1,9 @@
 // Opening and migrating case databases; Statement over the SQLite C API.
 #include "schema/case_db.h"
 
-#include <sqlite3.h>
-
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
+#include <sqlite3.h>
 
 #include <cctype>
 #include <filesystem>
@@ -188,8 +187,9 @@ Result<std::unique_ptr<CaseDb>> CaseDb::Open(const std::string& path, OpenMode m
   bool in_memory = path == ":memory:";
   std::error_code exists_error;
   if (mode == OpenMode::kReadOnly && !in_memory && !std::filesystem::exists(path, exists_error)) {
-    return Status(StatusCode::kNotFound, "no case database at " + path +
-                                             (exists_error ? " (" + exists_error.message() + ")" : ""));
+    return Status(
+        StatusCode::kNotFound,
+        "no case database at " + path + (exists_error ? " (" + exists_error.message() + ")" : ""));
   }
   std::unique_ptr<SQLite::Database> db;
   try {
@@ -241,9 +241,9 @@ Status CaseDb::CheckIdentity(bool allow_fresh) {
                   path_ + " is an SQLite database but not a Quarry case database");
   }
   if (*app_id != kApplicationId) {
-    return Status(StatusCode::kVersionMismatch,
-                  path_ + " is not a Quarry case database (application_id " +
-                      std::to_string(*app_id) + ")");
+    return Status(
+        StatusCode::kVersionMismatch,
+        path_ + " is not a Quarry case database (application_id " + std::to_string(*app_id) + ")");
   }
   if (schema_version_ > LatestSchemaVersion()) {
     return Status(StatusCode::kVersionMismatch,
@@ -265,8 +265,8 @@ Status CaseDb::Migrate() {
     }
     if (!status.ok()) {
       (void)Exec("ROLLBACK");
-      return Status(StatusCode::kInternal, "migration " + std::string(migration.name) +
-                                               " failed: " + status.message());
+      return Status(StatusCode::kInternal,
+                    "migration " + std::string(migration.name) + " failed: " + status.message());
     }
     QUARRY_RETURN_IF_ERROR(Exec("COMMIT"));
     schema_version_ = version;
@@ -291,8 +291,8 @@ Result<Statement> CaseDb::Prepare(std::string_view sql, std::string_view* tail) 
   if (sql.size() > static_cast<std::size_t>(INT32_MAX)) {
     return Status(StatusCode::kInvalidArgument, "SQL text too long");
   }
-  int rc = sqlite3_prepare_v2(db_->getHandle(), sql.data(), static_cast<int>(sql.size()), &stmt,
-                              &rest);
+  int rc =
+      sqlite3_prepare_v2(db_->getHandle(), sql.data(), static_cast<int>(sql.size()), &stmt, &rest);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(stmt);
     return SqliteError(db_->getHandle(), "SQL error");

@@ -41,7 +41,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return value_.has_value(); }
@@ -61,8 +61,8 @@ class [[nodiscard]] Result {
 }  // namespace quarry
 
 /// Returns the Status of `expr` from the enclosing function when it is not ok.
-#define QUARRY_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::quarry::Status quarry_status_ = (expr);   \
+#define QUARRY_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::quarry::Status quarry_status_ = (expr);        \
     if (!quarry_status_.ok()) return quarry_status_; \
   } while (false)

@@ -12,7 +12,8 @@ namespace {
 
 using query::OutputFormat;
 
-std::string RunSql(schema::CaseDb* db, const std::string& sql, OutputFormat format, Status* status = nullptr) {
+std::string RunSql(schema::CaseDb* db, const std::string& sql, OutputFormat format,
+                   Status* status = nullptr) {
   std::ostringstream out;
   Status s = query::RunAdHocQuery(db, sql, format, out);
   if (status) {
@@ -31,7 +32,7 @@ class AdHocQueryTest : public ::testing::Test {
 
 TEST_F(AdHocQueryTest, TableAlignsColumnsAndShowsNull) {
   EXPECT_EQ(RunSql(db_.get(), "SELECT 1 AS n, 'abc' AS s, NULL AS z UNION ALL SELECT 22, 'x', 1",
-                OutputFormat::kTable),
+                   OutputFormat::kTable),
             "n   s    z\n"
             "--  ---  ----\n"
             "1   abc  NULL\n"
@@ -39,22 +40,28 @@ TEST_F(AdHocQueryTest, TableAlignsColumnsAndShowsNull) {
 }
 
 TEST_F(AdHocQueryTest, TableNeutralisesTerminalControlCharacters) {
-  std::string out = RunSql(db_.get(), "SELECT 'a' || char(27) || '[31mred' || char(10) || 'b' || char(155) AS v",
-                        OutputFormat::kTable);
+  std::string out =
+      RunSql(db_.get(), "SELECT 'a' || char(27) || '[31mred' || char(10) || 'b' || char(155) AS v",
+             OutputFormat::kTable);
   EXPECT_EQ(out.find('\x1b'), std::string::npos);
   EXPECT_NE(out.find("a\\x1b[31mred\\nb\\x9b"), std::string::npos) << out;
 }
 
 TEST_F(AdHocQueryTest, CsvQuotesWhatNeedsQuoting) {
-  EXPECT_EQ(RunSql(db_.get(), "SELECT 'a,b' AS x, 'say \"hi\"' AS y, 'l1' || char(10) || 'l2' AS z, NULL AS n, 3 AS i",
-                OutputFormat::kCsv),
-            "x,y,z,n,i\r\n\"a,b\",\"say \"\"hi\"\"\",\"l1\nl2\",,3\r\n");
+  EXPECT_EQ(
+      RunSql(
+          db_.get(),
+          "SELECT 'a,b' AS x, 'say \"hi\"' AS y, 'l1' || char(10) || 'l2' AS z, NULL AS n, 3 AS i",
+          OutputFormat::kCsv),
+      "x,y,z,n,i\r\n\"a,b\",\"say \"\"hi\"\"\",\"l1\nl2\",,3\r\n");
 }
 
 TEST_F(AdHocQueryTest, JsonEscapesStringsAndKeepsTypes) {
-  EXPECT_EQ(RunSql(db_.get(), "SELECT 'C:\\x \"q\" ' || char(9) || char(1) AS s, 7 AS i, 0.5 AS r, NULL AS n",
-                OutputFormat::kJson),
-            "[\n  {\"s\": \"C:\\\\x \\\"q\\\" \\t\\u0001\", \"i\": 7, \"r\": 0.5, \"n\": null}\n]\n");
+  EXPECT_EQ(
+      RunSql(db_.get(),
+             "SELECT 'C:\\x \"q\" ' || char(9) || char(1) AS s, 7 AS i, 0.5 AS r, NULL AS n",
+             OutputFormat::kJson),
+      "[\n  {\"s\": \"C:\\\\x \\\"q\\\" \\t\\u0001\", \"i\": 7, \"r\": 0.5, \"n\": null}\n]\n");
   EXPECT_EQ(RunSql(db_.get(), "SELECT 1 AS a WHERE 0", OutputFormat::kJson), "[]\n");
 }
 
@@ -64,7 +71,8 @@ TEST_F(AdHocQueryTest, JsonReplacesBytesThatAreNotUtf8) {
 }
 
 TEST_F(AdHocQueryTest, NonFiniteNumbersAreNullInJson) {
-  EXPECT_EQ(RunSql(db_.get(), "SELECT 1e308 * 10 AS big", OutputFormat::kJsonl), "{\"big\": null}\n");
+  EXPECT_EQ(RunSql(db_.get(), "SELECT 1e308 * 10 AS big", OutputFormat::kJsonl),
+            "{\"big\": null}\n");
 }
 
 TEST_F(AdHocQueryTest, SqlWithANulByteIsRefusedNotLoopedOn) {
@@ -84,7 +92,8 @@ TEST_F(AdHocQueryTest, RefusesWritesBeforeRunningThem) {
   EXPECT_EQ(status.code(), StatusCode::kReadOnly);
   RunSql(db_.get(), "SELECT 1; DROP TABLE input_files", OutputFormat::kTable, &status);
   EXPECT_EQ(status.code(), StatusCode::kReadOnly);
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM sqlite_schema WHERE name = 'input_files'"), 1);
+  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM sqlite_schema WHERE name = 'input_files'"),
+            1);
 }
 
 TEST_F(AdHocQueryTest, ReportsSqlErrors) {

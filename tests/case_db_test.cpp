@@ -30,8 +30,8 @@ TEST(CaseDbTest, CreatesACaseWithIdentityVersionAndWal) {
   ASSERT_TRUE(journal.ok());
   ASSERT_TRUE(journal->Step().value());
   EXPECT_EQ(journal->ColumnText(0), "wal");
-  for (const char* name : {"process_events", "input_files", "ingest_warnings", "processes",
-                           "process_evidence"}) {
+  for (const char* name :
+       {"process_events", "input_files", "ingest_warnings", "processes", "process_evidence"}) {
     EXPECT_EQ(QueryInt(db.get(), std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") +
                                      name + "'"),
               1)
@@ -54,7 +54,8 @@ TEST(CaseDbTest, AClosedCaseIsOneFileAndQueriesLeaveNothingBehind) {
     EXPECT_EQ(journal->ColumnText(0), "delete");
   }
   std::size_t files = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++files;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    ++files;
   EXPECT_EQ(files, 1u);
 }
 
@@ -63,7 +64,8 @@ TEST(CaseDbTest, MigrationFilesAreNumberedInOrder) {
   for (int i = 0; i < schema::LatestSchemaVersion(); ++i) {
     char prefix[16];
     std::snprintf(prefix, sizeof prefix, "%04d_", i + 1);
-    EXPECT_TRUE(schema::kEmbeddedFiles[i].name.starts_with(prefix)) << schema::kEmbeddedFiles[i].name;
+    EXPECT_TRUE(schema::kEmbeddedFiles[i].name.starts_with(prefix))
+        << schema::kEmbeddedFiles[i].name;
   }
 }
 
@@ -83,13 +85,16 @@ TEST(CaseDbTest, RefusesADatabaseFromANewerQuarry) {
   TempDir dir;
   {
     auto db = OpenCase(dir.File("case.db"), OpenMode::kReadWrite);
-    ASSERT_TRUE(db->Exec("PRAGMA user_version = " + std::to_string(schema::LatestSchemaVersion() + 1)).ok());
+    ASSERT_TRUE(
+        db->Exec("PRAGMA user_version = " + std::to_string(schema::LatestSchemaVersion() + 1))
+            .ok());
   }
   for (OpenMode mode : {OpenMode::kReadWrite, OpenMode::kReadOnly}) {
     Result<std::unique_ptr<CaseDb>> db = CaseDb::Open(dir.File("case.db"), mode);
     ASSERT_FALSE(db.ok());
     EXPECT_EQ(db.status().code(), StatusCode::kVersionMismatch);
-    EXPECT_NE(db.status().message().find("newer Quarry"), std::string::npos) << db.status().message();
+    EXPECT_NE(db.status().message().find("newer Quarry"), std::string::npos)
+        << db.status().message();
   }
 }
 
@@ -129,11 +134,11 @@ TEST(CaseDbTest, ReadOnlyRefusesEveryWriteAndLeavesTheFileUnchanged) {
   Result<std::string> before = ingest::Sha256OfFile(path);
   ASSERT_TRUE(before.ok());
   auto db = OpenCase(path, OpenMode::kReadOnly);
-  for (const char* sql : {"INSERT INTO input_files (path, sha256, size_bytes, status, ingested_at, "
-                          "quarry_version) VALUES ('a', 'b', 1, 'skipped', 'now', 'x')",
-                          "DELETE FROM process_events", "DROP VIEW processes",
-                          "PRAGMA query_only = OFF", "PRAGMA QUERY_ONLY = 0", "PRAGMA user_version = 99",
-                          "CREATE TABLE t (x)"}) {
+  for (const char* sql :
+       {"INSERT INTO input_files (path, sha256, size_bytes, status, ingested_at, "
+        "quarry_version) VALUES ('a', 'b', 1, 'skipped', 'now', 'x')",
+        "DELETE FROM process_events", "DROP VIEW processes", "PRAGMA query_only = OFF",
+        "PRAGMA QUERY_ONLY = 0", "PRAGMA user_version = 99", "CREATE TABLE t (x)"}) {
     EXPECT_FALSE(db->Exec(sql).ok()) << sql;
   }
   EXPECT_FALSE(db->Exec("ATTACH DATABASE '" + dir.File("new.db") + "' AS x").ok());
@@ -148,9 +153,10 @@ class ProcessesViewTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = OpenCase(":memory:", OpenMode::kReadWrite);
-    ASSERT_TRUE(db_->Exec("INSERT INTO input_files (file_id, path, sha256, size_bytes, status, "
-                          "ingested_at, quarry_version) VALUES (1, 'f', 's', 1, 'loaded', 'n', 'v')")
-                    .ok());
+    ASSERT_TRUE(
+        db_->Exec("INSERT INTO input_files (file_id, path, sha256, size_bytes, status, "
+                  "ingested_at, quarry_version) VALUES (1, 'f', 's', 1, 'loaded', 'n', 'v')")
+            .ok());
   }
   void AddEvent(std::int64_t time_us, const std::string& process_name) {
     Result<schema::Statement> insert = db_->Prepare(
@@ -166,9 +172,9 @@ class ProcessesViewTest : public ::testing::Test {
 };
 
 TEST_F(ProcessesViewTest, TimeIsIsoUtcWithMicrosecondsAlsoBefore1970) {
-  AddEvent(1773479523517000, "a.exe");   // 2026-03-14T09:12:03.517Z
-  AddEvent(-1, "b.exe");                 // one microsecond before the epoch
-  AddEvent(-11644473600000000, "c.exe"); // 1601-01-01, the FILETIME epoch
+  AddEvent(1773479523517000, "a.exe");    // 2026-03-14T09:12:03.517Z
+  AddEvent(-1, "b.exe");                  // one microsecond before the epoch
+  AddEvent(-11644473600000000, "c.exe");  // 1601-01-01, the FILETIME epoch
   EXPECT_EQ(QueryJsonl(db_.get(), "SELECT _time FROM processes ORDER BY event_id"),
             "{\"_time\": \"2026-03-14T09:12:03.517000Z\"}\n"
             "{\"_time\": \"1969-12-31T23:59:59.999999Z\"}\n"

@@ -33,7 +33,8 @@ TEST(CliTest, UsageErrorsExitWithTwo) {
   EXPECT_EQ(RunQuarry({"help", "frobnicate"}).exit_code, 2);
   EXPECT_EQ(RunQuarry({"ingest", SourcePath("fixtures/demo")}).exit_code, 2);  // no --db
   TempDir dir;
-  RunResult bad_format = RunQuarry({"query", "--db", dir.File("x.db"), "--format", "xml", "SELECT 1"});
+  RunResult bad_format =
+      RunQuarry({"query", "--db", dir.File("x.db"), "--format", "xml", "SELECT 1"});
   EXPECT_EQ(bad_format.exit_code, 2);
   EXPECT_TRUE(Contains(bad_format.err, "--format")) << bad_format.err;
 }
@@ -44,9 +45,12 @@ TEST(CliTest, IngestTheDemoPackageThenQueryIt) {
   RunResult ingest = RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo")});
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
   EXPECT_TRUE(Contains(ingest.out, "7 files: 6 loaded, 1 skipped")) << ingest.out;
-  EXPECT_TRUE(Contains(ingest.out, "Sysmon EventID 1: 15 events loaded from 2 files")) << ingest.out;
-  EXPECT_TRUE(Contains(ingest.out, "Windows Event Log Security 4688: 3 events loaded from 1 file")) << ingest.out;
-  EXPECT_TRUE(Contains(ingest.out, "CrowdStrike ProcessRollup2: 4 events loaded from 1 file")) << ingest.out;
+  EXPECT_TRUE(Contains(ingest.out, "Sysmon EventID 1: 15 events loaded from 2 files"))
+      << ingest.out;
+  EXPECT_TRUE(Contains(ingest.out, "Windows Event Log Security 4688: 3 events loaded from 1 file"))
+      << ingest.out;
+  EXPECT_TRUE(Contains(ingest.out, "CrowdStrike ProcessRollup2: 4 events loaded from 1 file"))
+      << ingest.out;
   EXPECT_TRUE(Contains(ingest.err, "collection_notes.txt: skipped")) << ingest.err;
 
   RunResult remote_at = RunQuarry(
@@ -65,7 +69,8 @@ TEST(CliTest, IngestTheDemoPackageThenQueryIt) {
   RunResult again = RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo")});
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_TRUE(Contains(again.out, "7 already in the case")) << again.out;
-  RunResult count = RunQuarry({"query", "--db", db, "--format", "jsonl", "SELECT count(*) AS n FROM processes"});
+  RunResult count =
+      RunQuarry({"query", "--db", db, "--format", "jsonl", "SELECT count(*) AS n FROM processes"});
   EXPECT_EQ(count.out, "{\"n\": 22}\n");
 }
 
@@ -76,7 +81,8 @@ TEST(CliTest, QueryReadsSqlFromStdinAndFromAFile) {
   RunResult from_stdin = RunQuarry({"query", "--db", db, "--format", "jsonl", "-"},
                                    "SELECT count(DISTINCT dest) AS hosts FROM processes;");
   EXPECT_EQ(from_stdin.out, "{\"hosts\": 3}\n") << from_stdin.err;
-  WriteFile(dir.File("hunt.sql"), "SELECT process_name FROM processes WHERE process_name = 'RUNDLL32.exe';");
+  WriteFile(dir.File("hunt.sql"),
+            "SELECT process_name FROM processes WHERE process_name = 'RUNDLL32.exe';");
   RunResult from_file = RunQuarry({"query", "--db", db, "--format", "jsonl", dir.File("hunt.sql")});
   EXPECT_EQ(from_file.out, "{\"process_name\": \"rundll32.exe\"}\n") << from_file.err;
 }
@@ -86,9 +92,9 @@ TEST(CliTest, QueryNeverChangesTheCase) {
   std::string db = dir.File("case.db");
   ASSERT_EQ(RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo")}).exit_code, 0);
   std::string before = ingest::Sha256OfFile(db).value();
-  for (const char* sql : {"DELETE FROM process_events", "UPDATE input_files SET path = 'x'",
-                          "PRAGMA query_only = 0; DELETE FROM process_events",
-                          "CREATE TABLE notes (x)"}) {
+  for (const char* sql :
+       {"DELETE FROM process_events", "UPDATE input_files SET path = 'x'",
+        "PRAGMA query_only = 0; DELETE FROM process_events", "CREATE TABLE notes (x)"}) {
     RunResult write = RunQuarry({"query", "--db", db, sql});
     EXPECT_EQ(write.exit_code, 1) << sql;
     EXPECT_TRUE(Contains(write.err, "error")) << write.err;
@@ -104,7 +110,8 @@ TEST(CliTest, MissingInputsFailTheRunButTheRestLoads) {
                              SourcePath("fixtures/ingest/sysmon_evtrender_lines.xml")});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_TRUE(Contains(run.err, "nope.xml: failed (no such file or folder)")) << run.err;
-  RunResult count = RunQuarry({"query", "--db", db, "--format", "csv", "SELECT count(*) AS n FROM processes"});
+  RunResult count =
+      RunQuarry({"query", "--db", db, "--format", "csv", "SELECT count(*) AS n FROM processes"});
   EXPECT_EQ(count.out, "n\r\n3\r\n");
 }
 
@@ -114,8 +121,10 @@ TEST(CliTest, QueryOnAMissingOrForeignDatabaseFails) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_TRUE(Contains(missing.err, "no case database")) << missing.err;
   EXPECT_FALSE(std::filesystem::exists(dir.File("none.db")));
-  WriteFile(dir.File("text.db"), "hello, I am a text file and no database at all, not even close\n");
-  RunResult foreign = RunQuarry({"ingest", "--db", dir.File("text.db"), SourcePath("fixtures/demo")});
+  WriteFile(dir.File("text.db"),
+            "hello, I am a text file and no database at all, not even close\n");
+  RunResult foreign =
+      RunQuarry({"ingest", "--db", dir.File("text.db"), SourcePath("fixtures/demo")});
   EXPECT_EQ(foreign.exit_code, 1);
   EXPECT_TRUE(Contains(foreign.err, "not a Quarry case database")) << foreign.err;
 }

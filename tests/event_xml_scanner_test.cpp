@@ -63,8 +63,9 @@ TEST(EventXmlScannerTest, ConcatenatedWithoutRoot) {
 }
 
 TEST(EventXmlScannerTest, EventsWrapperWithDeclarationCommentsAndIndentation) {
-  std::string text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<!-- saved -->\r\n<Events>\r\n  " +
-                     kA + "\r\n  " + kB + "\r\n</Events>\r\n";
+  std::string text =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<!-- saved -->\r\n<Events>\r\n  " + kA +
+      "\r\n  " + kB + "\r\n</Events>\r\n";
   Scanned s = ScanText(text);
   EXPECT_EQ(s.texts, (std::vector<std::string>{kA, kB}));
   EXPECT_EQ(s.lines, (std::vector<std::int64_t>{4, 5}));
@@ -184,8 +185,10 @@ TEST(EventXmlScannerTest, OversizedRecordIsSkippedAndScanningGoesOn) {
   EXPECT_NE(s.problems[0].reason.find("larger than"), std::string::npos) << s.problems[0].reason;
   EXPECT_EQ(s.problems[0].line, 2);
   EXPECT_EQ(s.problems[0].excerpt.size(), ingest::kWarningExcerptBytes);
-  EXPECT_EQ(ingest::WarningExcerpt(std::string(199, 'a') + "\xe6\x96\x87" + "tail"), std::string(199, 'a'));
-  EXPECT_EQ(ingest::WarningExcerpt(std::string(198, 'a') + "\xc3\xa9" + "tail"), std::string(198, 'a') + "\xc3\xa9");
+  EXPECT_EQ(ingest::WarningExcerpt(std::string(199, 'a') + "\xe6\x96\x87" + "tail"),
+            std::string(199, 'a'));
+  EXPECT_EQ(ingest::WarningExcerpt(std::string(198, 'a') + "\xc3\xa9" + "tail"),
+            std::string(198, 'a') + "\xc3\xa9");
 }
 
 TEST(SniffTest, RecognisesRenderingsAndRejectsOtherFiles) {
@@ -198,7 +201,8 @@ TEST(SniffTest, RecognisesRenderingsAndRejectsOtherFiles) {
   std::vector<Case> cases = {
       {kA, "event_xml", ingest::TextEncoding::kUtf8},
       {"\xEF\xBB\xBF" + kA, "event_xml", ingest::TextEncoding::kUtf8},
-      {"<?xml version='1.0'?>\n<Events>" + kA + "</Events>", "event_xml", ingest::TextEncoding::kUtf8},
+      {"<?xml version='1.0'?>\n<Events>" + kA + "</Events>", "event_xml",
+       ingest::TextEncoding::kUtf8},
       {std::string("\xFF\xFE<\0E\0v\0e\0n\0t\0>\0<\0/\0E\0v\0e\0n\0t\0>\0", 32), "event_xml",
        ingest::TextEncoding::kUtf16Le},
       {std::string("<\0E\0v\0e\0n\0t\0 \0/\0>\0", 18), "event_xml", ingest::TextEncoding::kUtf16Le},

@@ -83,7 +83,7 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenTest, ::testing::ValuesIn(FixtureFiles(
 
 TEST(IngestTest, RawRecordIsExactlyTheBytesAtItsOffset) {
   for (std::string fixture : {"sysmon_evtrender_lines.xml", "sysmon_wevtutil_concatenated.xml",
-                                     "sysmon_event_viewer_saved.xml", "sysmon_damaged.xml"}) {
+                              "sysmon_event_viewer_saved.xml", "sysmon_damaged.xml"}) {
     TempDir dir;
     auto db = OpenCase(dir.File("case.db"), schema::OpenMode::kReadWrite);
     std::string path = SourcePath("fixtures/ingest/" + fixture);
@@ -125,7 +125,8 @@ TEST(IngestTest, TheSameFileTwiceAddsNothingTheSecondTime) {
 TEST(IngestTest, FoldersAreWalkedAndBadFilesDoNotStopTheBatch) {
   TempDir dir;
   fs::create_directories(dir.File("pkg/a/b"));
-  fs::copy_file(SourcePath("fixtures/ingest/sysmon_evtrender_lines.xml"), dir.File("pkg/a/b/x.log"));
+  fs::copy_file(SourcePath("fixtures/ingest/sysmon_evtrender_lines.xml"),
+                dir.File("pkg/a/b/x.log"));
   fs::copy_file(SourcePath("fixtures/ingest/sysmon_damaged.xml"), dir.File("pkg/a/damaged"));
   WriteFile(dir.File("pkg/readme.md"), "# notes\n");
   auto db = OpenCase(dir.File("case.db"), schema::OpenMode::kReadWrite);

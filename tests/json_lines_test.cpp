@@ -18,8 +18,9 @@ TEST(JsonObjectParserTest, ReadsMembersAsText) {
   JsonObjectParser parser;
   JsonFields fields;
   std::string error;
-  ASSERT_TRUE(parser.Parse(R"( {"s":"C:\\x \"q\" \u00e9","n":4688,"f":-1.5,"b":true,"z":null,"o":{"a":[1, 2]}} )",
-                           &fields, &error))
+  ASSERT_TRUE(parser.Parse(
+      R"( {"s":"C:\\x \"q\" \u00e9","n":4688,"f":-1.5,"b":true,"z":null,"o":{"a":[1, 2]}} )",
+      &fields, &error))
       << error;
   EXPECT_EQ(fields.Find("s"), "C:\\x \"q\" \xc3\xa9");
   EXPECT_EQ(fields.Find("n"), "4688");
@@ -34,8 +35,8 @@ TEST(JsonObjectParserTest, RejectsWhatIsNotOneObject) {
   JsonObjectParser parser;
   JsonFields fields;
   std::string error;
-  for (const char* bad : {"", "[1,2]", "\"s\"", "{\"a\":1} {\"b\":2}", "{\"a\":1", "{\"a\":\"\xff\"}",
-                          "{'a':1}", "not json"}) {
+  for (const char* bad : {"", "[1,2]", "\"s\"", "{\"a\":1} {\"b\":2}", "{\"a\":1",
+                          "{\"a\":\"\xff\"}", "{'a':1}", "not json"}) {
     EXPECT_FALSE(parser.Parse(bad, &fields, &error)) << bad;
     EXPECT_FALSE(error.empty());
   }
@@ -97,7 +98,8 @@ TEST(NxlogTest, SysmonEventReadsAsFromXml) {
   ingest::NxlogToWinEvent(fields, &event);
   ingest::ProcessEvent row;
   std::vector<std::string> problems;
-  ASSERT_EQ(ingest::NormalizeWindowsEvent(event, &row, &problems), ingest::NormalizeOutcome::kLoaded);
+  ASSERT_EQ(ingest::NormalizeWindowsEvent(event, &row, &problems),
+            ingest::NormalizeOutcome::kLoaded);
   EXPECT_EQ(row.dest, "dc1.example");
   EXPECT_EQ(row.process_id, 4412);  // EventData ProcessId, not NXLog's own ProcessID
   EXPECT_EQ(row.parent_process_id, 3300);
@@ -113,21 +115,23 @@ TEST(NxlogTest, ProcessIdLostByNxlogIsRecoveredFromTheMessage) {
   JsonObjectParser parser;
   JsonFields fields;
   std::string error;
-  for (auto [json, expected] : std::vector<std::pair<std::string, std::int64_t>>{
-           {R"({"EventTime":"2026-05-02 06:49:15","Hostname":"h","EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational",)"
-            R"("ProcessID":2928,"UtcTime":"2026-05-02 06:48:59.131","ParentProcessId":"852",)"
-            R"("Message":"Process Create:\r\nRuleName: \r\nProcessId: 4412\r\nParentProcessId: 852"})",
-            4412},
-           {R"({"EventTime":"2026-05-02 06:48:59","Hostname":"h","EventID":4688,"Channel":"Security","ProcessID":4,)"
-            R"("NewProcessId":"0x113c","NewProcessName":"C:\\x.exe","SubjectUserSid":"S-1-5-18",)"
-            R"("Message":"Process Information:\r\n\tNew Process ID:\t\t0x113c\r\n\tCreator Process ID:\t0xce4\r\n"})",
-            0xce4}}) {
+  for (
+      auto [json, expected] : std::vector<std::pair<std::string, std::int64_t>>{
+          {R"({"EventTime":"2026-05-02 06:49:15","Hostname":"h","EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational",)"
+           R"("ProcessID":2928,"UtcTime":"2026-05-02 06:48:59.131","ParentProcessId":"852",)"
+           R"("Message":"Process Create:\r\nRuleName: \r\nProcessId: 4412\r\nParentProcessId: 852"})",
+           4412},
+          {R"({"EventTime":"2026-05-02 06:48:59","Hostname":"h","EventID":4688,"Channel":"Security","ProcessID":4,)"
+           R"("NewProcessId":"0x113c","NewProcessName":"C:\\x.exe","SubjectUserSid":"S-1-5-18",)"
+           R"("Message":"Process Information:\r\n\tNew Process ID:\t\t0x113c\r\n\tCreator Process ID:\t0xce4\r\n"})",
+           0xce4}}) {
     ASSERT_TRUE(parser.Parse(json, &fields, &error)) << error << "\n" << json;
     ingest::WinEvent event;
     ingest::NxlogToWinEvent(fields, &event);
     ingest::ProcessEvent row;
     std::vector<std::string> problems;
-    ASSERT_EQ(ingest::NormalizeWindowsEvent(event, &row, &problems), ingest::NormalizeOutcome::kLoaded);
+    ASSERT_EQ(ingest::NormalizeWindowsEvent(event, &row, &problems),
+              ingest::NormalizeOutcome::kLoaded);
     if (row.event_code == 1) {
       EXPECT_EQ(row.process_id, expected);
       EXPECT_EQ(row.parent_process_id, 852);

@@ -32,9 +32,10 @@ TEST_F(RealDataTest, AllSysmonEid1EventsLoadWithoutWarnings) {
   EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM ingest_warnings"), 0);
   EXPECT_EQ(QueryInt(db_.get(), "SELECT events_skipped + records_rejected FROM input_files"), 0);
   // Every row has the fields the at.exe detection groups by.
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE dest IS NULL OR "
-                                "process_name IS NULL OR process_id IS NULL OR "
-                                "parent_process_id IS NULL"),
+  EXPECT_EQ(QueryInt(db_.get(),
+                     "SELECT count(*) FROM processes WHERE dest IS NULL OR "
+                     "process_name IS NULL OR process_id IS NULL OR "
+                     "parent_process_id IS NULL"),
             0);
 }
 
@@ -54,20 +55,23 @@ TEST_F(RealDataTest, MixedSysmonAndSecurityStreamLoadsOnlyProcessCreations) {
   EXPECT_EQ(QueryInt(db_.get(), "SELECT events_loaded FROM input_files"), 2102 + 1366);
   EXPECT_EQ(QueryInt(db_.get(), "SELECT events_skipped FROM input_files"), 15180 - 2102 - 1366);
   EXPECT_EQ(QueryInt(db_.get(), "SELECT records_rejected FROM input_files"), 0);
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM process_events WHERE event_code = 4688"), 1366);
+  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM process_events WHERE event_code = 4688"),
+            1366);
 }
 
 TEST_F(RealDataTest, AllSecurity4688EventsLoadWithoutWarnings) {
   Ingest("realdata/xml-from-evtx/security_4688.xml");
   EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM process_events"), 1366);
   EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM ingest_warnings"), 0);
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE dest IS NULL OR user IS NULL "
-                                "OR process_name IS NULL OR process_id IS NULL OR parent_process_id IS NULL"),
+  EXPECT_EQ(QueryInt(db_.get(),
+                     "SELECT count(*) FROM processes WHERE dest IS NULL OR user IS NULL "
+                     "OR process_name IS NULL OR process_id IS NULL OR parent_process_id IS NULL"),
             0);
   // The real 4688 of at.exe (hayabusa-sample-evtx, FIELD-MAPPINGS.md §3.1): hex pids, Subject user.
-  EXPECT_EQ(QueryJsonl(db_.get(), "SELECT dest, user, process_id, parent_process_id, process, "
-                                  "parent_process_name, process_integrity_level FROM processes "
-                                  "WHERE process_name = 'at.exe' AND dest = 'fs01.offsec.lan'"),
+  EXPECT_EQ(QueryJsonl(db_.get(),
+                       "SELECT dest, user, process_id, parent_process_id, process, "
+                       "parent_process_name, process_integrity_level FROM processes "
+                       "WHERE process_name = 'at.exe' AND dest = 'fs01.offsec.lan'"),
             "{\"dest\": \"fs01.offsec.lan\", \"user\": \"OFFSEC\\\\admmig\", \"process_id\": 5580, "
             "\"parent_process_id\": 2008, \"process\": \"at  13:20 /interactive cmd\", "
             "\"parent_process_name\": \"cmd.exe\", \"process_integrity_level\": \"high\"}\n");
@@ -77,17 +81,20 @@ TEST_F(RealDataTest, SplunkExampleEventsOfAllThreeSourcesLoad) {
   Ingest("realdata/security_content/data_sources/example_log_sysmon_eid1.xml");
   Ingest("realdata/security_content/data_sources/example_log_security_4688.xml");
   Ingest("realdata/security_content/data_sources/example_log_crowdstrike_processrollup2.json");
-  EXPECT_EQ(QueryJsonl(db_.get(), "SELECT data_source, count(*) AS n FROM process_events "
-                                  "GROUP BY data_source ORDER BY data_source"),
+  EXPECT_EQ(QueryJsonl(db_.get(),
+                       "SELECT data_source, count(*) AS n FROM process_events "
+                       "GROUP BY data_source ORDER BY data_source"),
             "{\"data_source\": \"CrowdStrike ProcessRollup2\", \"n\": 1}\n"
             "{\"data_source\": \"Sysmon EventID 1\", \"n\": 1}\n"
             "{\"data_source\": \"Windows Event Log Security 4688\", \"n\": 1}\n");
   EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM ingest_warnings"), 0);
   // Splunk's forwarder resolved the SIDs; the user still reads as Windows names it.
-  EXPECT_EQ(QueryJsonl(db_.get(), "SELECT user, user_id, process_id, parent_process_id, "
-                                  "process_integrity_level FROM processes WHERE source = 'XmlWinEventLog:Security'"),
-            "{\"user\": \"NT AUTHORITY\\\\SYSTEM\", \"user_id\": \"S-1-5-18\", \"process_id\": 3972, "
-            "\"parent_process_id\": 2860, \"process_integrity_level\": \"system\"}\n");
+  EXPECT_EQ(
+      QueryJsonl(db_.get(),
+                 "SELECT user, user_id, process_id, parent_process_id, "
+                 "process_integrity_level FROM processes WHERE source = 'XmlWinEventLog:Security'"),
+      "{\"user\": \"NT AUTHORITY\\\\SYSTEM\", \"user_id\": \"S-1-5-18\", \"process_id\": 3972, "
+      "\"parent_process_id\": 2860, \"process_integrity_level\": \"system\"}\n");
 }
 
 TEST_F(RealDataTest, CrowdStrikeProcessRollup2OfEveryPlatformLoads) {
@@ -95,36 +102,51 @@ TEST_F(RealDataTest, CrowdStrikeProcessRollup2OfEveryPlatformLoads) {
   Ingest("realdata/crowdstrike/panther-analysis/processrollup2_other_platforms.jsonl");
   // 38 Windows events: 35 load; 3 are test stubs with no time at all (no ProcessStartTime, no
   // timestamp, no aid) and are rejected with a warning each. 15 macOS events all load.
-  EXPECT_EQ(QueryJsonl(db_.get(), "SELECT events_loaded, records_rejected, warnings FROM input_files ORDER BY file_id"),
-            "{\"events_loaded\": 35, \"records_rejected\": 3, \"warnings\": 3}\n"
-            "{\"events_loaded\": 15, \"records_rejected\": 0, \"warnings\": 0}\n");
+  EXPECT_EQ(
+      QueryJsonl(
+          db_.get(),
+          "SELECT events_loaded, records_rejected, warnings FROM input_files ORDER BY file_id"),
+      "{\"events_loaded\": 35, \"records_rejected\": 3, \"warnings\": 3}\n"
+      "{\"events_loaded\": 15, \"records_rejected\": 0, \"warnings\": 0}\n");
   // macOS keeps its paths and is never mistaken for Windows.
   EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process_path LIKE '/%'"), 15);
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process_path LIKE '\\Device\\%'"), 34);
+  EXPECT_EQ(
+      QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process_path LIKE '\\Device\\%'"),
+      34);
   // Five local at.exe runs, none with a \\host argument.
   EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process_name = 'at.exe'"), 5);
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process_name = 'at.exe' "
-                                "AND instr(process, '\\\\') > 0"),
+  EXPECT_EQ(QueryInt(db_.get(),
+                     "SELECT count(*) FROM processes WHERE process_name = 'at.exe' "
+                     "AND instr(process, '\\\\') > 0"),
             0);
 }
 
 TEST_F(RealDataTest, NxlogJsonSysmonEventsLoad) {
   Ingest("realdata/nxlog-json/T1053.005/attack_data.txt");
   // 9,005 events; the 329 Sysmon EID 1 become rows, the rest are skipped.
-  EXPECT_EQ(QueryJsonl(db_.get(), "SELECT events_loaded, events_skipped, records_rejected FROM input_files"),
+  EXPECT_EQ(QueryJsonl(db_.get(),
+                       "SELECT events_loaded, events_skipped, records_rejected FROM input_files"),
             "{\"events_loaded\": 329, \"events_skipped\": 8676, \"records_rejected\": 0}\n");
-  EXPECT_GT(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process LIKE 'SCHTASKS  /Create /S localhost%'"), 0);
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process_id IS NULL OR dest IS NULL"), 0);
+  EXPECT_GT(
+      QueryInt(
+          db_.get(),
+          "SELECT count(*) FROM processes WHERE process LIKE 'SCHTASKS  /Create /S localhost%'"),
+      0);
+  EXPECT_EQ(QueryInt(db_.get(),
+                     "SELECT count(*) FROM processes WHERE process_id IS NULL OR dest IS NULL"),
+            0);
 }
 
 TEST_F(RealDataTest, NoRealEventMatchesRemoteAtButLocalAtIsThere) {
   Ingest("realdata/xml-from-evtx/sysmon_eid1.xml");
   // realdata/README.md: the public data has local at.exe runs and no remote one.
-  EXPECT_GT(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process_name = 'at.exe' "
-                                "OR original_file_name = 'at.exe'"),
+  EXPECT_GT(QueryInt(db_.get(),
+                     "SELECT count(*) FROM processes WHERE process_name = 'at.exe' "
+                     "OR original_file_name = 'at.exe'"),
             0);
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE (process_name = 'at.exe' "
-                                "OR original_file_name = 'at.exe') AND instr(process, '\\\\') > 0"),
+  EXPECT_EQ(QueryInt(db_.get(),
+                     "SELECT count(*) FROM processes WHERE (process_name = 'at.exe' "
+                     "OR original_file_name = 'at.exe') AND instr(process, '\\\\') > 0"),
             0);
 }
 

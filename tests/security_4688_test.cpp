@@ -35,14 +35,21 @@ struct Header {
 
 std::string Event(const std::string& data, const Header& h = Header()) {
   return "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
-         "<Provider Name='" + h.provider + "' Guid='{54849625-5478-4994-A5BA-3E3B0328C30D}'/>"
-         "<EventID>" + std::to_string(h.event_id) + "</EventID>" +
+         "<Provider Name='" +
+         h.provider +
+         "' Guid='{54849625-5478-4994-A5BA-3E3B0328C30D}'/>"
+         "<EventID>" +
+         std::to_string(h.event_id) + "</EventID>" +
          (h.version >= 0 ? "<Version>" + std::to_string(h.version) + "</Version>" : "") +
          "<Level>0</Level><Task>13312</Task><Keywords>0x8020000000000000</Keywords>"
-         "<TimeCreated SystemTime='" + h.time + "'/><EventRecordID>987654</EventRecordID>"
-         "<Execution ProcessID='4' ThreadID='88'/><Channel>" + h.channel + "</Channel>"
-         "<Computer>wks-07.corp.example</Computer><Security/></System><EventData>" + data +
-         "</EventData></Event>";
+         "<TimeCreated SystemTime='" +
+         h.time +
+         "'/><EventRecordID>987654</EventRecordID>"
+         "<Execution ProcessID='4' ThreadID='88'/><Channel>" +
+         h.channel +
+         "</Channel>"
+         "<Computer>wks-07.corp.example</Computer><Security/></System><EventData>" +
+         data + "</EventData></Event>";
 }
 
 Header Version(int version) {
@@ -70,8 +77,7 @@ const std::string kNoTarget = Target("S-1-0-0", "-", "-");
 /// The process fields every version has, around the Subject/Target accounts under test.
 std::string Process(const std::string& new_process_id = "0x1a2c",
                     const std::string& process_id = "0x1400") {
-  return D("NewProcessId", new_process_id) +
-         D("NewProcessName", "C:\\Windows\\System32\\cmd.exe") +
+  return D("NewProcessId", new_process_id) + D("NewProcessName", "C:\\Windows\\System32\\cmd.exe") +
          D("TokenElevationType", "%%1937") + D("ProcessId", process_id);
 }
 
@@ -161,8 +167,8 @@ TEST(Security4688Test, Version1WithCommandLineKeepsItExactly) {
 
 TEST(Security4688Test, CommandLineAuditingOffMeansProcessIsTheImagePath) {
   // v1/v2 keep the element, empty, when "Include command line" is off; "-" reads the same.
-  for (const std::string& empty : {std::string("<Data Name='CommandLine'/>"),
-                                   D("CommandLine", ""), D("CommandLine", "-")}) {
+  for (const std::string& empty :
+       {std::string("<Data Name='CommandLine'/>"), D("CommandLine", ""), D("CommandLine", "-")}) {
     Normalized n = Normalize(Event(kUser + Process() + empty, Version(1)));
     ASSERT_TRUE(n.ok);
     EXPECT_EQ(n.row.process, "C:\\Windows\\System32\\cmd.exe") << empty;
@@ -171,9 +177,9 @@ TEST(Security4688Test, CommandLineAuditingOffMeansProcessIsTheImagePath) {
 
 TEST(Security4688Test, VersionDoesNotDecideOnlyFieldNamesDo) {
   // A v2 event without <Version>, its fields reordered: read by Name all the same.
-  std::string reordered = D("MandatoryLabel", "S-1-16-8192") + D("ProcessId", "0x10") +
-                          kNoTarget + D("NewProcessName", "C:\\x\\y.exe") + kUser +
-                          D("NewProcessId", "0x20") + D("ParentProcessName", "C:\\p.exe");
+  std::string reordered = D("MandatoryLabel", "S-1-16-8192") + D("ProcessId", "0x10") + kNoTarget +
+                          D("NewProcessName", "C:\\x\\y.exe") + kUser + D("NewProcessId", "0x20") +
+                          D("ParentProcessName", "C:\\p.exe");
   Normalized n = Normalize(Event(reordered, Version(-1)));
   ASSERT_TRUE(n.ok);
   EXPECT_EQ(n.row.process_id, 32);
@@ -203,8 +209,8 @@ TEST(Security4688Test, DoubleQuotesAndIndentationReadTheSame) {
 }
 
 TEST(Security4688Test, NoReadableTimeIsRejected) {
-  for (const std::string& time : {std::string(""), std::string("never"),
-                                  std::string("2026-02-30T00:00:00.0000000Z")}) {
+  for (const std::string& time :
+       {std::string(""), std::string("never"), std::string("2026-02-30T00:00:00.0000000Z")}) {
     Header h;
     h.time = time;
     Normalized n = Normalize(Event(V2(kUser, kNoTarget), h));
@@ -237,9 +243,9 @@ TEST(Security4688ProcessIdTest, HexInEveryRenderingIsAnInteger) {
 }
 
 TEST(Security4688ProcessIdTest, ANonNumberIsNullWithAProblemNamingFieldAndValue) {
-  for (const std::string& bad : {std::string("0x12g4"), std::string("0x"), std::string("15cc"),
-                                 std::string("0x-5"), std::string("-5"),
-                                 std::string("0x1ffffffffffffffff")}) {
+  for (const std::string& bad :
+       {std::string("0x12g4"), std::string("0x"), std::string("15cc"), std::string("0x-5"),
+        std::string("-5"), std::string("0x1ffffffffffffffff")}) {
     Normalized n = Normalize(Event(V2(kUser, kNoTarget, "S-1-16-12288", Process(bad, "0x1400"))));
     ASSERT_TRUE(n.ok) << bad;
     EXPECT_EQ(n.row.process_id, std::nullopt) << bad;
@@ -322,9 +328,8 @@ TEST(Security4688UserTest, NoTargetAtAllMeansTheSubject) {
 }
 
 TEST(Security4688UserTest, MachineAccountSubjectIsNtAuthoritySystem) {
-  Normalized n = Normalize(Event(Subject("S-1-5-18", "PC01$", "EXAMPLE") + Process() +
-                                     D("CommandLine", ""),
-                                 Version(1)));
+  Normalized n = Normalize(Event(
+      Subject("S-1-5-18", "PC01$", "EXAMPLE") + Process() + D("CommandLine", ""), Version(1)));
   ASSERT_TRUE(n.ok);
   EXPECT_EQ(n.row.user, "NT AUTHORITY\\SYSTEM");
   EXPECT_EQ(n.row.user_id, "S-1-5-18");
@@ -338,7 +343,8 @@ TEST(Security4688UserTest, ServiceAccountsAreWrittenAsWindowsNamesThem) {
   };
   std::vector<Case> cases = {
       // Target LOCAL SERVICE started by SYSTEM (machine account Subject).
-      {V2(Subject("S-1-5-18", "FS03$", "CORP"), Target("S-1-5-19", "LOCAL SERVICE", "NT AUTHORITY")),
+      {V2(Subject("S-1-5-18", "FS03$", "CORP"),
+          Target("S-1-5-19", "LOCAL SERVICE", "NT AUTHORITY")),
        "NT AUTHORITY\\LOCAL SERVICE", "S-1-5-19"},
       // Subject NETWORK SERVICE is logged with the machine account's name.
       {V2(Subject("S-1-5-20", "FS03$", "CORP"), kNoTarget), "NT AUTHORITY\\NETWORK SERVICE",
@@ -431,8 +437,8 @@ TEST(Security4688ResolvedTest, ResolvedServiceNamesMapBackToTheirSids) {
       {"NT AUTHORITY\\NETWORK SERVICE", "NT AUTHORITY\\SYSTEM", "NT AUTHORITY\\SYSTEM", "S-1-5-18"},
   };
   for (const Case& c : cases) {
-    Normalized n = Normalize(Event(V2(Subject(c.subject_sid, "FS03$", "CORP"),
-                                      Target(c.target_sid, "-", "-"))));
+    Normalized n = Normalize(
+        Event(V2(Subject(c.subject_sid, "FS03$", "CORP"), Target(c.target_sid, "-", "-"))));
     ASSERT_TRUE(n.ok);
     EXPECT_EQ(n.row.user, c.user) << c.subject_sid << " / " << c.target_sid;
     EXPECT_EQ(n.row.user_id, c.user_id) << c.subject_sid << " / " << c.target_sid;
@@ -440,9 +446,9 @@ TEST(Security4688ResolvedTest, ResolvedServiceNamesMapBackToTheirSids) {
 }
 
 TEST(Security4688ResolvedTest, ResolvedNamesAreMatchedIgnoringCase) {
-  Normalized n = Normalize(Event(V2(Subject("nt authority\\System", "PC01$", "EXAMPLE"),
-                                    Target("Null Sid", "-", "-"),
-                                    "MANDATORY LABEL\\high mandatory level")));
+  Normalized n =
+      Normalize(Event(V2(Subject("nt authority\\System", "PC01$", "EXAMPLE"),
+                         Target("Null Sid", "-", "-"), "MANDATORY LABEL\\high mandatory level")));
   ASSERT_TRUE(n.ok);
   EXPECT_TRUE(n.problems.empty());
   EXPECT_EQ(n.row.user, "NT AUTHORITY\\SYSTEM");
@@ -547,8 +553,8 @@ TEST(Security4688RecognitionTest, OnlyEventId4688FromTheSecurityLogIsAProcessCre
       {"channel only", with("Other-Provider", "Security", 4688), true},
       {"4689 process exit", with("Microsoft-Windows-Security-Auditing", "Security", 4689), false},
       {"4624 logon", with("Microsoft-Windows-Security-Auditing", "Security", 4624), false},
-      {"Sysmon EID 1",
-       with("Microsoft-Windows-Sysmon", "Microsoft-Windows-Sysmon/Operational", 1), false},
+      {"Sysmon EID 1", with("Microsoft-Windows-Sysmon", "Microsoft-Windows-Sysmon/Operational", 1),
+       false},
       {"4688 from another provider and channel",
        with("Microsoft-Windows-Sysmon", "Microsoft-Windows-Sysmon/Operational", 4688), false},
       {"EventID 1 in the Security log", with("Microsoft-Windows-Security-Auditing", "Security", 1),

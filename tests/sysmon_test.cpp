@@ -17,9 +17,11 @@ struct Normalized {
 std::string Event(const std::string& data, const std::string& system_extra = "",
                   const std::string& provider = "Microsoft-Windows-Sysmon", int event_id = 1) {
   return "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
-         "<Provider Name='" + provider + "'/><EventID>" + std::to_string(event_id) +
+         "<Provider Name='" +
+         provider + "'/><EventID>" + std::to_string(event_id) +
          "</EventID><TimeCreated SystemTime='2026-03-14T09:12:03.5191234Z'/>"
-         "<EventRecordID>4242</EventRecordID><Channel>Microsoft-Windows-Sysmon/Operational</Channel>"
+         "<EventRecordID>4242</EventRecordID><Channel>Microsoft-Windows-Sysmon/Operational</"
+         "Channel>"
          "<Computer>wks-01.corp.example</Computer><Security UserID='S-1-5-18'/>" +
          system_extra + "</System><EventData>" + data + "</EventData></Event>";
 }
@@ -50,8 +52,8 @@ const std::string kFull =
     D("LogonGuid", "{7d1b2c44-0000-0000-0000-000000000000}") + D("LogonId", "0x5d31a") +
     D("TerminalSessionId", "1") + D("IntegrityLevel", "High") +
     D("Hashes", "SHA1=AA,MD5=BB,SHA256=CC,IMPHASH=DD") +
-    D("ParentProcessGuid", "{7d1b2c44-0a0f-6a8f-1f04-000000000900}") + D("ParentProcessId", "5120") +
-    D("ParentImage", "C:\\Program Files\\Office\\WINWORD.EXE") +
+    D("ParentProcessGuid", "{7d1b2c44-0a0f-6a8f-1f04-000000000900}") +
+    D("ParentProcessId", "5120") + D("ParentImage", "C:\\Program Files\\Office\\WINWORD.EXE") +
     D("ParentCommandLine", "\"WINWORD.EXE\" /n") + D("ParentUser", "CORP\\a.user");
 
 TEST(SysmonTest, MapsEveryField) {
@@ -110,10 +112,10 @@ TEST(SysmonTest, DoubleQuotesAndIndentationReadTheSame) {
 }
 
 TEST(SysmonTest, PlaceholdersAreNull) {
-  Normalized n = Normalize(Event(D("UtcTime", "2026-03-14 09:12:03.517") + D("OriginalFileName", "-") +
-                                 D("ParentProcessGuid", "{00000000-0000-0000-0000-000000000000}") +
-                                 D("ParentCommandLine", "") + D("Image", "C:\\x.exe") +
-                                 D("ParentUser", "-")));
+  Normalized n =
+      Normalize(Event(D("UtcTime", "2026-03-14 09:12:03.517") + D("OriginalFileName", "-") +
+                      D("ParentProcessGuid", "{00000000-0000-0000-0000-000000000000}") +
+                      D("ParentCommandLine", "") + D("Image", "C:\\x.exe") + D("ParentUser", "-")));
   ASSERT_TRUE(n.ok);
   EXPECT_EQ(n.row.original_file_name, std::nullopt);
   EXPECT_EQ(n.row.parent_process_guid, std::nullopt);
@@ -124,9 +126,10 @@ TEST(SysmonTest, PlaceholdersAreNull) {
 
 TEST(SysmonTest, OldSchemaWithoutOriginalFileNameOrRuleName) {
   // Sysmon schema 3.x/4.0 events have neither field; names, not positions, decide.
-  Normalized n = Normalize(Event(D("UtcTime", "2018-11-02 22:01:40.003") + D("ProcessId", "2236") +
-                                 D("Image", "C:\\Windows\\System32\\PING.EXE") +
-                                 D("CommandLine", "ping  -n 6 127.0.0.1 ") + D("ParentProcessId", "1840")));
+  Normalized n =
+      Normalize(Event(D("UtcTime", "2018-11-02 22:01:40.003") + D("ProcessId", "2236") +
+                      D("Image", "C:\\Windows\\System32\\PING.EXE") +
+                      D("CommandLine", "ping  -n 6 127.0.0.1 ") + D("ParentProcessId", "1840")));
   ASSERT_TRUE(n.ok);
   EXPECT_EQ(n.row.original_file_name, std::nullopt);
   EXPECT_EQ(n.row.process_name, "PING.EXE");
