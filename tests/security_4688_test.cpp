@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ingest/event_xml.h"
+#include "tests/test_util.h"
 
 namespace quarry::ingest {
 namespace {
@@ -192,11 +193,7 @@ TEST(Security4688Test, VersionDoesNotDecideOnlyFieldNamesDo) {
 
 TEST(Security4688Test, DoubleQuotesAndIndentationReadTheSame) {
   std::string single = Event(V2(kUser, Target(kOtherSid, "b.admin", "CORP")));
-  std::string indented;
-  for (char c : single) {
-    if (c == '<' && !indented.empty() && indented.back() == '>') indented += "\r\n  ";
-    indented.push_back(c == '\'' ? '"' : c);
-  }
+  std::string indented = testing::EventViewerRendering(single);
   Normalized a = Normalize(single);
   Normalized b = Normalize(indented);
   ASSERT_TRUE(a.ok && b.ok);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ingest/event_xml.h"
+#include "tests/test_util.h"
 
 namespace quarry::ingest {
 namespace {
@@ -92,15 +93,7 @@ TEST(SysmonTest, MapsEveryField) {
 
 TEST(SysmonTest, DoubleQuotesAndIndentationReadTheSame) {
   std::string single = Event(kFull);
-  std::string dbl = single;
-  for (char& c : dbl) {
-    if (c == '\'') c = '"';
-  }
-  std::string indented;
-  for (char c : dbl) {
-    if (c == '<' && !indented.empty() && indented.back() == '>') indented += "\r\n    ";
-    indented.push_back(c);
-  }
+  std::string indented = testing::EventViewerRendering(single);
   Normalized a = Normalize(single);
   Normalized b = Normalize(indented);
   ASSERT_TRUE(a.ok && b.ok);

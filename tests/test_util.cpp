@@ -75,6 +75,15 @@ RunResult RunQuarry(const std::vector<std::string>& args, const std::string& std
   return result;
 }
 
+std::string EventViewerRendering(const std::string& single_quoted_xml) {
+  std::string out;
+  for (char c : single_quoted_xml) {
+    if (c == '<' && !out.empty() && out.back() == '>') out += "\r\n    ";
+    out.push_back(c == '\'' ? '"' : c);
+  }
+  return out;
+}
+
 std::unique_ptr<schema::CaseDb> OpenCase(const std::string& path, schema::OpenMode mode) {
   Result<std::unique_ptr<schema::CaseDb>> db = schema::CaseDb::Open(path, mode);
   EXPECT_TRUE(db.ok()) << db.status().message();

@@ -40,6 +40,10 @@ struct RunResult {
 /// Runs the quarry binary with `args` (each passed as one argument), optionally with `stdin_text`.
 RunResult RunQuarry(const std::vector<std::string>& args, const std::string& stdin_text = "");
 
+/// The Event Viewer "Save As XML" rendering of an EvtRender-style event: double quotes instead of
+/// single ones, and a line break with indentation between elements.
+std::string EventViewerRendering(const std::string& single_quoted_xml);
+
 /// Opens a case (fails the test when it cannot) and runs an integer query on it.
 std::unique_ptr<schema::CaseDb> OpenCase(const std::string& path, schema::OpenMode mode);
 std::int64_t QueryInt(schema::CaseDb* db, const std::string& sql);
