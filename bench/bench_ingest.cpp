@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "ingest/case_writer.h"
@@ -46,8 +47,8 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr double kRatioTarget = 0.5;         // end-to-end / min(parse, insert), events/s
-constexpr double kRssTargetMb = 300.0;       // peak RSS of end-to-end ingest, MB
+constexpr double kRatioTarget = 0.5;          // end-to-end / min(parse, insert), events/s
+constexpr double kRssTargetMb = 300.0;        // peak RSS of end-to-end ingest, MB
 constexpr double kRssTargetInputBytes = 2e9;  // ... on an input of this size
 constexpr std::size_t kDefaultPoolEvents = 20000;
 constexpr double kMb = 1e6;  // every MB here is 10^6 bytes
@@ -55,23 +56,29 @@ constexpr double kMb = 1e6;  // every MB here is 10^6 bytes
 // What a phase's child process sends back to the parent (a plain struct through a pipe).
 struct PhaseResult {
   bool ok = false;
-  double seconds = 0;               // wall time of the measured part
-  std::int64_t events = 0;          // process events decoded / inserted / loaded
+  double seconds = 0;       // wall time of the measured part
+  std::int64_t events = 0;  // process events decoded / inserted / loaded
   std::int64_t records_rejected = 0;
   std::int64_t warnings = 0;
-  std::int64_t db_bytes = -1;       // case database after close, -1 when there is none
-  std::int64_t wal_bytes = 0;       // what is left in -wal after close (normally nothing)
-  std::int64_t pool_events = 0;     // insert alone: distinct rows cycled through
-  char message[512] = {};           // why it failed, or a note
+  std::int64_t db_bytes = -1;    // case database after close, -1 when there is none
+  std::int64_t wal_bytes = 0;    // what is left in -wal after close (normally nothing)
+  std::int64_t pool_events = 0;  // insert alone: distinct rows cycled through
+  double rows_seconds = 0;       // insert alone: opening the case and adding the rows
+  double commit_seconds = 0;     // insert alone: CommitFile (includes the WAL checkpoint)
+  double close_seconds = 0;      // insert alone: closing the case
+  char message[512] = {};        // why it failed, or a note
 };
+
+static_assert(std::is_trivially_copyable_v<PhaseResult>, "sent through a pipe as bytes");
 
 // A phase as the parent saw it.
 struct Phase {
   std::string name;
   bool ran = false;
   PhaseResult result;
-  double cpu_seconds = 0;   // user + system of the child
-  double peak_rss_mb = 0;   // ru_maxrss of the child
+  double cpu_seconds = 0;    // user + system of the child
+  double peak_rss_mb = 0;    // ru_maxrss of the child
+  double cpu_wait_pct = -1;  // share of the wall time some task waited for a CPU; -1: unknown
 };
 
 void SetMessage(PhaseResult* result, std::string_view text) {
@@ -106,7 +113,7 @@ void RemoveCase(const std::string& db_path) {
 
 // Opens a fresh case database and runs the experiment's PRAGMAs on it.
 Result<std::unique_ptr<schema::CaseDb>> OpenCase(const std::string& db_path,
-                                                const std::vector<std::string>& pragmas) {
+                                                 const std::vector<std::string>& pragmas) {
   RemoveCase(db_path);
   Result<std::unique_ptr<schema::CaseDb>> db =
       schema::CaseDb::Open(db_path, schema::OpenMode::kReadWrite);
@@ -143,7 +150,7 @@ PhaseResult ParsePhase(const std::string& input) {
   Clock::time_point start = Clock::now();
   Result<ingest::SniffResult> sniff = ingest::SniffFile(input);
   if (!sniff.ok()) return Failed(sniff.status().message());
-  if (sniff->format.empty()) return Failed("not event XML: " + sniff->reason);
+  if (sniff->format != "event_xml") return Failed("not event XML: " + sniff->reason);
   PhaseResult result;
   Status status = ingest::DecodeEventXmlFile(
       input, *sniff, ingest::DecodeOptions(), [&](ingest::DecodedBatch&& batch) {
@@ -168,13 +175,13 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
   if (!sniff.ok()) return Failed(sniff.status().message());
   std::vector<ingest::ProcessEvent> pool;
   pool.reserve(pool_size);
-  Status status = ingest::DecodeEventXmlFile(
-      input, *sniff, ingest::DecodeOptions(), [&](ingest::DecodedBatch&& batch) {
-        for (ingest::ProcessEvent& event : batch.events) {
-          if (pool.size() < pool_size) pool.push_back(std::move(event));
-        }
-        return pool.size() < pool_size;
-      });
+  auto keep = [&](ingest::DecodedBatch&& batch) {
+    for (ingest::ProcessEvent& event : batch.events) {
+      if (pool.size() < pool_size) pool.push_back(std::move(event));
+    }
+    return pool.size() < pool_size;  // stop decoding once the pool is full
+  };
+  Status status = ingest::DecodeEventXmlFile(input, *sniff, ingest::DecodeOptions(), keep);
   if (!status.ok()) return Failed(status.message());
   if (pool.empty()) return Failed("the file has no process events to insert");
   const ingest::ProcessEvent& first = pool.front();
@@ -211,12 +218,15 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
       if (event.record_line) *event.record_line += pool_count;
       if (event.record_id) *event.record_id += pool_count;
     }
+    result.rows_seconds = SecondsSince(start);
     ingest::FileCounts counts;
     counts.events_loaded = count;
     status = (*writer)->CommitFile(counts);
     if (!status.ok()) return Failed(status.message());
+    result.commit_seconds = SecondsSince(start) - result.rows_seconds;
   }  // the writer, then the database, close here
   result.seconds = SecondsSince(start);
+  result.close_seconds = result.seconds - result.rows_seconds - result.commit_seconds;
   result.events = count;
   MeasureCase(db_path, &result);
   result.ok = true;
@@ -275,16 +285,34 @@ bool ReadAll(int fd, void* data, std::size_t size) {
   return true;
 }
 
+// The kernel's total time, in microseconds, that some runnable task waited for a CPU
+// (/proc/pressure/cpu, Linux 4.20+ with PSI); nothing where that is not available.
+std::optional<std::int64_t> CpuWaitMicros() {
+  std::FILE* file = std::fopen("/proc/pressure/cpu", "r");
+  if (file == nullptr) return std::nullopt;
+  char line[256];
+  std::optional<std::int64_t> total;
+  if (std::fgets(line, sizeof line, file) != nullptr) {
+    const char* at = std::strstr(line, "total=");
+    if (std::strncmp(line, "some ", 5) == 0 && at != nullptr) total = std::atoll(at + 6);
+  }
+  std::fclose(file);
+  return total;
+}
+
 double Seconds(const timeval& tv) {
   return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
 }
 
 // Runs `body` in a forked child and collects its result, CPU time and peak RSS. This process
 // holds no threads and little memory at the fork, so the child's peak RSS is the phase's own.
+// Dirty pages (the freshly written input, the previous phase's database) are flushed first so
+// that the kernel's write-back does not land in the middle of the phase.
 Phase RunInChild(const std::string& name, const std::function<PhaseResult()>& body) {
   Phase phase;
   phase.name = name;
   phase.ran = true;
+  sync();
   std::fprintf(stderr, "quarry_bench_ingest: running %s...\n", name.c_str());
   int fds[2];
   if (pipe(fds) != 0) {
@@ -292,6 +320,8 @@ Phase RunInChild(const std::string& name, const std::function<PhaseResult()>& bo
     return phase;
   }
   std::fflush(nullptr);
+  std::optional<std::int64_t> wait_before = CpuWaitMicros();
+  Clock::time_point start = Clock::now();
   pid_t pid = fork();
   if (pid < 0) {
     phase.result = Failed(std::string("fork: ") + std::strerror(errno));
@@ -316,15 +346,21 @@ Phase RunInChild(const std::string& name, const std::function<PhaseResult()>& bo
   rusage usage{};
   while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  double wall = SecondsSince(start);
+  std::optional<std::int64_t> wait_after = CpuWaitMicros();
+  if (wait_before && wait_after && wall > 0) {
+    phase.cpu_wait_pct = 100.0 * static_cast<double>(*wait_after - *wait_before) / 1e6 / wall;
+  }
   phase.cpu_seconds = Seconds(usage.ru_utime) + Seconds(usage.ru_stime);
   phase.peak_rss_mb = static_cast<double>(usage.ru_maxrss) * 1024.0 / kMb;  // ru_maxrss is KiB
   if (!received) {
-    phase.result = Failed(WIFSIGNALED(status)
-                              ? "child killed by signal " + std::to_string(WTERMSIG(status))
-                              : std::string("child exited without a result"));
+    phase.result =
+        Failed(WIFSIGNALED(status) ? "child killed by signal " + std::to_string(WTERMSIG(status))
+                                   : std::string("child exited without a result"));
   }
   if (!phase.result.ok) {
-    std::fprintf(stderr, "quarry_bench_ingest: %s failed: %s\n", name.c_str(), phase.result.message);
+    std::fprintf(stderr, "quarry_bench_ingest: %s failed: %s\n", name.c_str(),
+                 phase.result.message);
   } else {
     std::fprintf(stderr, "quarry_bench_ingest: %s done in %.1f s\n", name.c_str(),
                  phase.result.seconds);
@@ -348,9 +384,13 @@ void PrintPhase(const Phase& phase, std::int64_t input_bytes, bool has_events) {
   const PhaseResult& r = phase.result;
   char events_per_s[32] = "-";
   if (has_events) std::snprintf(events_per_s, sizeof events_per_s, "%.0f", EventsPerSecond(phase));
-  std::printf("  %-15s %9.2f %11s %9.1f %9.2f %6.0f%% %11.1f\n", phase.name.c_str(), r.seconds,
+  char cpu_wait[16] = "-";
+  if (phase.cpu_wait_pct >= 0) {
+    std::snprintf(cpu_wait, sizeof cpu_wait, "%.0f%%", phase.cpu_wait_pct);
+  }
+  std::printf("  %-15s %9.2f %11s %9.1f %9.2f %6.0f%% %11.1f %9s\n", phase.name.c_str(), r.seconds,
               events_per_s, static_cast<double>(input_bytes) / kMb / r.seconds, phase.cpu_seconds,
-              100.0 * phase.cpu_seconds / r.seconds, phase.peak_rss_mb);
+              100.0 * phase.cpu_seconds / r.seconds, phase.peak_rss_mb, cpu_wait);
 }
 
 struct Flags {
@@ -447,7 +487,8 @@ int Main(int argc, char** argv) {
     return 1;
   }
   if (Wants(flags, "insert") && !Wants(flags, "parse") && !flags.insert_events) {
-    std::fprintf(stderr, "quarry_bench_ingest: the insert phase needs the parse phase or --insert-events\n");
+    std::fprintf(
+        stderr, "quarry_bench_ingest: the insert phase needs the parse phase or --insert-events\n");
     return 2;
   }
   std::error_code ec;
@@ -489,9 +530,12 @@ int Main(int argc, char** argv) {
     std::printf("EXPERIMENT: PRAGMA %s on the case database (quarry ingest does not do this)\n",
                 pragma.c_str());
   }
-  std::printf("MB = 10^6 bytes; MB/s is input bytes over the phase's wall time; CPU%% over wall time\n\n");
-  std::printf("  %-15s %9s %11s %9s %9s %7s %11s\n", "phase", "seconds", "events/s", "MB/s",
-              "CPU s", "CPU%", "peak RSS MB");
+  std::printf(
+      "MB = 10^6 bytes; MB/s: input bytes over the phase's wall time; CPU%%: the phase's CPU\n"
+      "time over its wall time; CPU wait: time some task on the machine waited for a CPU\n"
+      "during the phase, over its wall time (high: other work competed, figures skewed)\n\n");
+  std::printf("  %-15s %9s %11s %9s %9s %7s %11s %9s\n", "phase", "seconds", "events/s", "MB/s",
+              "CPU s", "CPU%", "peak RSS MB", "CPU wait");
   PrintPhase(hash, input_bytes, false);
   PrintPhase(parse, input_bytes, true);
   PrintPhase(insert, input_bytes, true);
@@ -504,16 +548,18 @@ int Main(int argc, char** argv) {
   }
   if (insert.result.ok) {
     std::printf("insert alone: %" PRId64 " rows cycled from the file's first %" PRId64
-                " events, one transaction\n",
-                insert.result.events, insert.result.pool_events);
+                " events, one transaction: %.1f s opening the case and adding rows, %.1f s in "
+                "CommitFile (includes the WAL checkpoint), %.1f s closing\n",
+                insert.result.events, insert.result.pool_events, insert.result.rows_seconds,
+                insert.result.commit_seconds, insert.result.close_seconds);
   }
   bool verdicts = true;
   if (parse.result.ok && insert.result.ok && e2e.result.ok) {
     double floor = std::min(EventsPerSecond(parse), EventsPerSecond(insert));
     double ratio = EventsPerSecond(e2e) / floor;
-    std::printf("end-to-end / min(parse, insert) = %.0f / %.0f events/s = %.2f (target >= %.2f): %s\n",
-                EventsPerSecond(e2e), floor, ratio, kRatioTarget,
-                ratio >= kRatioTarget ? "PASS" : "FAIL");
+    std::printf(
+        "end-to-end / min(parse, insert) = %.0f / %.0f events/s = %.2f (target >= %.2f): %s\n",
+        EventsPerSecond(e2e), floor, ratio, kRatioTarget, ratio >= kRatioTarget ? "PASS" : "FAIL");
   } else {
     verdicts = false;
   }
@@ -528,12 +574,13 @@ int Main(int argc, char** argv) {
       std::printf("warning: end-to-end loaded %" PRId64 " events, parse alone found %" PRId64 "\n",
                   e2e.result.events, parse.result.events);
     }
-    std::printf("case database after end-to-end (closed): %" PRId64 " bytes = %.0f bytes/event "
+    std::printf("case database after end-to-end (closed): %" PRId64
+                " bytes = %.0f bytes/event "
                 "(%.2f x the input)%s\n",
                 e2e.result.db_bytes,
-                e2e.result.events > 0
-                    ? static_cast<double>(e2e.result.db_bytes) / static_cast<double>(e2e.result.events)
-                    : 0.0,
+                e2e.result.events > 0 ? static_cast<double>(e2e.result.db_bytes) /
+                                            static_cast<double>(e2e.result.events)
+                                      : 0.0,
                 static_cast<double>(e2e.result.db_bytes) / static_cast<double>(input_bytes),
                 e2e.result.wal_bytes > 0
                     ? (", plus " + std::to_string(e2e.result.wal_bytes) + " bytes of WAL").c_str()
@@ -542,9 +589,10 @@ int Main(int argc, char** argv) {
     verdicts = false;
   }
   if (insert.result.ok && insert.result.events > 0) {
-    std::printf("case database after insert alone (closed): %" PRId64 " bytes = %.0f bytes/event\n",
-                insert.result.db_bytes,
-                static_cast<double>(insert.result.db_bytes) / static_cast<double>(insert.result.events));
+    std::printf(
+        "case database after insert alone (closed): %" PRId64 " bytes = %.0f bytes/event\n",
+        insert.result.db_bytes,
+        static_cast<double>(insert.result.db_bytes) / static_cast<double>(insert.result.events));
   }
   if (!verdicts) std::printf("(verdicts need the parse, insert and e2e phases to succeed)\n");
   for (const Phase* phase : {&hash, &parse, &insert, &e2e}) {

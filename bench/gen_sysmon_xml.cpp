@@ -66,7 +66,9 @@ std::uint64_t Mix(std::uint64_t a, std::uint64_t b) {
 
 void AppendHex(std::uint64_t value, int digits, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out->push_back(kHex[(value >> shift) & 15]);
+  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
+    out->push_back(kHex[(value >> shift) & 15]);
+  }
 }
 
 void AppendRandomHex(Rng& rng, int digits, std::string* out) {
@@ -114,7 +116,9 @@ std::string Base64(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
-  auto byte = [&](std::size_t at) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at])); };
+  auto byte = [&](std::size_t at) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at]));
+  };
   for (; i + 2 < bytes.size(); i += 3) {
     std::uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
     for (int shift = 18; shift >= 0; shift -= 6) out.push_back(kAlphabet[(v >> shift) & 63]);
@@ -195,33 +199,33 @@ void AppendSystemTime(std::int64_t time_us, unsigned ticks, std::string* out) {
 // ---- The population: hosts and users ----
 
 constexpr std::string_view kFirstNames[] = {
-    "Aaliyah", "Adam",   "Aiko",    "Alejandro", "Amara",  "Anders",  "Anika",  "Arjun",
-    "Beatriz", "Björn",  "Camille", "Carlos",    "Chen",   "Chloe",   "Dariusz", "David",
-    "Deepa",   "Elena",  "Emeka",   "Erik",      "Fatima", "Felix",   "Grace",  "Hannah",
-    "Hiro",    "Ibrahim", "Ines",   "Isabel",    "Jamal",  "Jana",    "José",   "Julia",
-    "Kai",     "Karin",  "Kwame",   "Laila",     "Lars",   "Leah",    "Liam",   "Lucía",
-    "Malik",   "Maria",  "Mateo",   "Mei",       "Mikko",  "Nadia",   "Naveen", "Nora",
-    "Olga",    "Omar",   "Priya",   "Rafael",    "Rosa",   "Samir",   "Sofia",  "Sven",
-    "Tariq",   "Thea",   "Tomás",   "Valentina", "Wei",    "Yara",    "Yusuf",  "Zoë"};
+    "Aaliyah", "Adam",    "Aiko",    "Alejandro", "Amara",  "Anders", "Anika",   "Arjun",
+    "Beatriz", "Björn",   "Camille", "Carlos",    "Chen",   "Chloe",  "Dariusz", "David",
+    "Deepa",   "Elena",   "Emeka",   "Erik",      "Fatima", "Felix",  "Grace",   "Hannah",
+    "Hiro",    "Ibrahim", "Ines",    "Isabel",    "Jamal",  "Jana",   "José",    "Julia",
+    "Kai",     "Karin",   "Kwame",   "Laila",     "Lars",   "Leah",   "Liam",    "Lucía",
+    "Malik",   "Maria",   "Mateo",   "Mei",       "Mikko",  "Nadia",  "Naveen",  "Nora",
+    "Olga",    "Omar",    "Priya",   "Rafael",    "Rosa",   "Samir",  "Sofia",   "Sven",
+    "Tariq",   "Thea",    "Tomás",   "Valentina", "Wei",    "Yara",   "Yusuf",   "Zoë"};
 constexpr std::string_view kLastNames[] = {
-    "Abbott",   "Acosta",   "Adeyemi",  "Alvarez",  "Andersen",  "Baker",    "Banerjee",
-    "Becker",   "Bianchi",  "Brennan",  "Castillo", "Chowdhury", "Costa",    "Dubois",
-    "Eriksson", "Fischer",  "Fujimoto", "Garcia",   "Gonzalez",  "Gupta",    "Haddad",
-    "Hansen",   "Ivanova",  "Jansen",   "Kaplan",   "Kim",       "Kowalski", "Larsen",
-    "Lefebvre", "Lindqvist", "Lopez",   "Mbeki",    "Meyer",     "Moreau",   "Nakamura",
-    "Nguyen",   "Novak",    "Okafor",   "Olsen",    "Ortiz",     "Park",     "Patel",
-    "Petrov",   "Quinn",    "Rahman",   "Reyes",    "Rossi",     "Sato",     "Schmidt",
-    "Silva",    "Singh",    "Sokolov",  "Suzuki",   "Tanaka",    "Torres",   "Varga",
-    "Vogel",    "Wagner",   "Walsh",    "Weber",    "Yamamoto",  "Yilmaz",   "Zhang",
+    "Abbott",    "Acosta",    "Adeyemi",  "Alvarez",  "Andersen",  "Baker",    "Banerjee",
+    "Becker",    "Bianchi",   "Brennan",  "Castillo", "Chowdhury", "Costa",    "Dubois",
+    "Eriksson",  "Fischer",   "Fujimoto", "Garcia",   "Gonzalez",  "Gupta",    "Haddad",
+    "Hansen",    "Ivanova",   "Jansen",   "Kaplan",   "Kim",       "Kowalski", "Larsen",
+    "Lefebvre",  "Lindqvist", "Lopez",    "Mbeki",    "Meyer",     "Moreau",   "Nakamura",
+    "Nguyen",    "Novak",     "Okafor",   "Olsen",    "Ortiz",     "Park",     "Patel",
+    "Petrov",    "Quinn",     "Rahman",   "Reyes",    "Rossi",     "Sato",     "Schmidt",
+    "Silva",     "Singh",     "Sokolov",  "Suzuki",   "Tanaka",    "Torres",   "Varga",
+    "Vogel",     "Wagner",    "Walsh",    "Weber",    "Yamamoto",  "Yilmaz",   "Zhang",
     "Zimmermann"};
-constexpr std::string_view kDepartments[] = {"FIN", "HR",  "ENG", "OPS", "MKT",
-                                             "LEG", "IT",  "SAL", "RND", "SUP"};
+constexpr std::string_view kDepartments[] = {"FIN", "HR", "ENG", "OPS", "MKT",
+                                             "LEG", "IT", "SAL", "RND", "SUP"};
 constexpr std::string_view kServerRoles[] = {"DC", "SQL", "WEB", "FS", "APP", "EXCH", "CA", "BLD"};
 constexpr std::string_view kSites[] = {"AMS", "BOS", "FRA", "SIN", "SYD", "TOR"};
 
 struct Host {
-  std::string name;       // fully qualified, as System/Computer
-  std::string short_name; // NetBIOS-style, upper case
+  std::string name;        // fully qualified, as System/Computer
+  std::string short_name;  // NetBIOS-style, upper case
   bool server = false;
   std::uint32_t guid_prefix = 0;  // first group of every Sysmon GUID on this host
   std::uint64_t sysmon_pid = 0;
@@ -266,8 +270,8 @@ std::vector<User> MakeUsers(std::uint64_t seed) {
   for (std::size_t i = 0; i < users.size(); ++i) {
     // Walk first x last names in an order the seed shuffles; past 4,096 add a number.
     std::size_t combo = (i * 2654435761u + Mix(seed, 7) % (kFirst * kLast)) % (kFirst * kLast);
-    std::string login = std::string(kFirstNames[combo % kFirst]) + "." +
-                        std::string(kLastNames[combo / kFirst]);
+    std::string login =
+        std::string(kFirstNames[combo % kFirst]) + "." + std::string(kLastNames[combo / kFirst]);
     if (i >= kFirst * kLast) AppendNumber(i / (kFirst * kLast) + 1, &login);
     users[i].account = std::string(kNetbios) + "\\" + login;
     users[i].profile = "C:\\Users\\" + login;
@@ -371,11 +375,10 @@ constexpr Program kPrograms[] = {
      "Windows host process (Rundll32)", kWinProduct, kMicrosoft, "RUNDLL32.EXE", Runs::kUser,
      "Medium", 40},
     {Kind::kBackgroundTaskHost, "C:\\Windows\\System32\\backgroundTaskHost.exe", kWinVersion,
-     "Background Task Host", kWinProduct, kMicrosoft, "backgroundTaskHost.exe", Runs::kUser,
-     "Low", 40},
-    {Kind::kWmiPrvSe, "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe", kWinVersion,
-     "WMI Provider Host", kWinProduct, kMicrosoft, "Wmiprvse.exe", Runs::kNetworkService, "System",
-     25},
+     "Background Task Host", kWinProduct, kMicrosoft, "backgroundTaskHost.exe", Runs::kUser, "Low",
+     40},
+    {Kind::kWmiPrvSe, "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe", kWinVersion, "WMI Provider Host",
+     kWinProduct, kMicrosoft, "Wmiprvse.exe", Runs::kNetworkService, "System", 25},
     {Kind::kNet, "C:\\Windows\\System32\\net.exe", kWinVersion, "Net Command", kWinProduct,
      kMicrosoft, "net.exe", Runs::kUser, "Medium", 20},
     {Kind::kReg, "C:\\Windows\\System32\\reg.exe", kWinVersion, "Registry Console Tool",
@@ -383,8 +386,8 @@ constexpr Program kPrograms[] = {
     {Kind::kSchtasks, "C:\\Windows\\System32\\schtasks.exe", kWinVersion,
      "Task Scheduler Configuration Tool", kWinProduct, kMicrosoft, "schtasks.exe", Runs::kUser,
      "High", 10},
-    {Kind::kGit, "C:\\Program Files\\Git\\cmd\\git.exe", "2.44.0.1", "Git for Windows",
-     "Git", "The Git Development Community", "git.exe", Runs::kUser, "Medium", 30},
+    {Kind::kGit, "C:\\Program Files\\Git\\cmd\\git.exe", "2.44.0.1", "Git for Windows", "Git",
+     "The Git Development Community", "git.exe", Runs::kUser, "Medium", 30},
     {Kind::kPython, "~\\AppData\\Local\\Programs\\Python\\Python311\\python.exe", "3.11.8",
      "Python", "Python", "Python Software Foundation", "python.exe", Runs::kUser, "Medium", 20},
     {Kind::kMpCmdRun,
@@ -400,8 +403,9 @@ constexpr Program kPrograms[] = {
     {Kind::kJava, "C:\\Program Files\\Eclipse Adoptium\\jdk-17.0.10.7-hotspot\\bin\\java.exe",
      "17.0.10.0", "OpenJDK Platform binary", "OpenJDK Platform 17.0.10", "Eclipse Adoptium",
      "java.exe", Runs::kServiceAccount, "High", 12},
-    {Kind::kWhoami, "C:\\Windows\\System32\\whoami.exe", kWinVersion, "whoami - displays logged on user information",
-     kWinProduct, kMicrosoft, "whoami.exe", Runs::kUser, "Medium", 10},
+    {Kind::kWhoami, "C:\\Windows\\System32\\whoami.exe", kWinVersion,
+     "whoami - displays logged on user information", kWinProduct, kMicrosoft, "whoami.exe",
+     Runs::kUser, "Medium", 10},
     {Kind::kTaskHostW, "C:\\Windows\\System32\\taskhostw.exe", kWinVersion,
      "Host Process for Windows Tasks", kWinProduct, kMicrosoft, "taskhostw.exe", Runs::kUser,
      "Medium", 30},
@@ -434,8 +438,8 @@ constexpr Program kPrograms[] = {
      "Visual Studio Code", "Visual Studio Code", kMicrosoft, "electron.exe", Runs::kUser, "Medium",
      0},
     {Kind::kSearchIndexer, "C:\\Windows\\System32\\SearchIndexer.exe",
-     "7.0.19041.3636 (WinBuild.160101.0800)", "Microsoft Windows Search Indexer",
-     "Windows® Search", kMicrosoft, "SearchIndexer.exe", Runs::kSystem, "System", 0},
+     "7.0.19041.3636 (WinBuild.160101.0800)", "Microsoft Windows Search Indexer", "Windows® Search",
+     kMicrosoft, "SearchIndexer.exe", Runs::kSystem, "System", 0},
     {Kind::kMsiExecService, "C:\\Windows\\System32\\msiexec.exe",
      "5.0.19041.1 (WinBuild.160101.0800)", "Windows® installer", "Windows Installer - Unicode",
      kMicrosoft, "msiexec.exe", Runs::kSystem, "System", 0},
@@ -447,9 +451,9 @@ const Program& ProgramOf(Kind kind) { return kPrograms[static_cast<std::size_t>(
 // ---- Command lines ----
 
 constexpr std::string_view kWords[] = {
-    "inventory", "backup",  "payroll", "invoice", "forecast", "audit",    "migration", "release",
-    "customer",  "vendor",  "budget",  "roadmap", "onboard",  "patch",    "metrics",   "billing",
-    "contract",  "summary", "capacity", "telemetry", "archive", "review", "pipeline",  "report"};
+    "inventory", "backup",  "payroll",  "invoice",   "forecast", "audit",  "migration", "release",
+    "customer",  "vendor",  "budget",   "roadmap",   "onboard",  "patch",  "metrics",   "billing",
+    "contract",  "summary", "capacity", "telemetry", "archive",  "review", "pipeline",  "report"};
 
 constexpr std::string_view kScriptLines[] = {
     "$ErrorActionPreference = 'Stop'",
@@ -457,26 +461,34 @@ constexpr std::string_view kScriptLines[] = {
     "Import-Module ActiveDirectory",
     "$since = (Get-Date).AddDays(-30)",
     "Get-ADUser -Filter {LastLogonDate -lt $since} -Properties LastLogonDate | Select-Object "
-    "SamAccountName,LastLogonDate | Export-Csv -NoTypeInformation -Path C:\\ProgramData\\Fabrikam\\Reports\\stale.csv",
-    "Get-ChildItem -Path C:\\Users -Recurse -Include *.docx,*.xlsx -ErrorAction SilentlyContinue | Measure-Object -Property Length -Sum",
+    "SamAccountName,LastLogonDate | Export-Csv -NoTypeInformation -Path "
+    "C:\\ProgramData\\Fabrikam\\Reports\\stale.csv",
+    "Get-ChildItem -Path C:\\Users -Recurse -Include *.docx,*.xlsx -ErrorAction SilentlyContinue | "
+    "Measure-Object -Property Length -Sum",
     "$wc = New-Object System.Net.WebClient",
     "$wc.Headers.Add('User-Agent', 'Fabrikam-Agent/3.2')",
-    "Invoke-WebRequest -UseBasicParsing -Uri https://updates.fabrikam-labs.net/agent/manifest.json -OutFile $env:TEMP\\manifest.json",
+    "Invoke-WebRequest -UseBasicParsing -Uri https://updates.fabrikam-labs.net/agent/manifest.json "
+    "-OutFile $env:TEMP\\manifest.json",
     "$manifest = Get-Content $env:TEMP\\manifest.json -Raw | ConvertFrom-Json",
     "foreach ($item in $manifest.packages) { if ($item.required) { Write-Output $item.name } }",
-    "Get-Service | Where-Object { $_.Status -eq 'Running' -and $_.StartType -eq 'Automatic' } | Sort-Object Name",
+    "Get-Service | Where-Object { $_.Status -eq 'Running' -and $_.StartType -eq 'Automatic' } | "
+    "Sort-Object Name",
     "Get-WmiObject -Class Win32_QuickFixEngineering | Select-Object HotFixID,InstalledOn",
-    "Get-ItemProperty HKLM:\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\* | Select-Object DisplayName,DisplayVersion",
+    "Get-ItemProperty HKLM:\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\* | "
+    "Select-Object DisplayName,DisplayVersion",
     "Start-Sleep -Seconds 5",
     "$log = Join-Path $env:ProgramData 'Fabrikam\\Logs\\agent.log'",
     "Add-Content -Path $log -Value (\"{0} inventory done\" -f (Get-Date -Format o))",
-    "Get-NetTCPConnection -State Established | Group-Object RemoteAddress | Sort-Object Count -Descending | Select-Object -First 20",
+    "Get-NetTCPConnection -State Established | Group-Object RemoteAddress | Sort-Object Count "
+    "-Descending | Select-Object -First 20",
     "Get-Process | Sort-Object CPU -Descending | Select-Object -First 15 Name,Id,CPU,WorkingSet",
     "Test-NetConnection -ComputerName srv-ams-dc03.fabrikam-labs.net -Port 636",
     "Remove-Item -Path $env:TEMP\\*.tmp -Force -ErrorAction SilentlyContinue",
-    "Compress-Archive -Path C:\\ProgramData\\Fabrikam\\Logs\\* -DestinationPath $env:TEMP\\logs.zip -Force",
+    "Compress-Archive -Path C:\\ProgramData\\Fabrikam\\Logs\\* -DestinationPath "
+    "$env:TEMP\\logs.zip -Force",
     "Get-WinEvent -LogName Security -MaxEvents 200 | Where-Object { $_.Id -in 4624,4625 }",
-    "Set-ItemProperty -Path HKCU:\\Software\\Fabrikam\\Agent -Name LastRun -Value (Get-Date).ToString('s')",
+    "Set-ItemProperty -Path HKCU:\\Software\\Fabrikam\\Agent -Name LastRun -Value "
+    "(Get-Date).ToString('s')",
 };
 
 // UTF-16LE bytes of ASCII text (PowerShell's -EncodedCommand takes base64 of UTF-16LE).
@@ -534,12 +546,19 @@ std::string CommandLine(Kind kind, const EventContext& ctx, Rng& rng) {
   switch (kind) {
     case Kind::kSvchost: {
       static constexpr std::string_view kServices[][2] = {
-          {"netsvcs", "Schedule"},   {"netsvcs", "BITS"},   {"LocalServiceNetworkRestricted", "Dhcp"},
-          {"NetworkService", "Dnscache"}, {"LocalSystemNetworkRestricted", "SysMain"},
-          {"wsappx", "AppXSvc"},     {"UnistackSvcGroup", "CDPUserSvc"},
-          {"netsvcs", "gpsvc"},      {"LocalService", "EventLog"}, {"netsvcs", "wuauserv"}};
+          {"netsvcs", "Schedule"},
+          {"netsvcs", "BITS"},
+          {"LocalServiceNetworkRestricted", "Dhcp"},
+          {"NetworkService", "Dnscache"},
+          {"LocalSystemNetworkRestricted", "SysMain"},
+          {"wsappx", "AppXSvc"},
+          {"UnistackSvcGroup", "CDPUserSvc"},
+          {"netsvcs", "gpsvc"},
+          {"LocalService", "EventLog"},
+          {"netsvcs", "wuauserv"}};
       const auto& s = rng.Pick(kServices);
-      c = "C:\\Windows\\system32\\svchost.exe -k " + std::string(s[0]) + " -p -s " + std::string(s[1]);
+      c = "C:\\Windows\\system32\\svchost.exe -k " + std::string(s[0]) + " -p -s " +
+          std::string(s[1]);
       break;
     }
     case Kind::kConhost:
@@ -567,11 +586,13 @@ std::string CommandLine(Kind kind, const EventContext& ctx, Rng& rng) {
           c = "C:\\Windows\\system32\\cmd.exe /c findstr /s /i 'password' *.config *.xml";
           break;
         case 5:
-          c = "\"C:\\Windows\\System32\\cmd.exe\" /c \"C:\\ProgramData\\Fabrikam\\Agent\\collect.bat\" " +
+          c = "\"C:\\Windows\\System32\\cmd.exe\" /c "
+              "\"C:\\ProgramData\\Fabrikam\\Agent\\collect.bat\" " +
               ctx.host->short_name + " " + std::string(rng.Pick(kWords));
           break;
         default:
-          c = "C:\\Windows\\system32\\cmd.exe /c dir /b /s \"" + home + "\\Downloads\" | find /c \".zip\"";
+          c = "C:\\Windows\\system32\\cmd.exe /c dir /b /s \"" + home +
+              "\\Downloads\" | find /c \".zip\"";
       }
       break;
     case Kind::kPowerShellEncoded:
@@ -581,7 +602,8 @@ std::string CommandLine(Kind kind, const EventContext& ctx, Rng& rng) {
       break;
     case Kind::kPowerShellCommand:
       if (rng.Chance(500)) {
-        c = "powershell.exe -NoProfile -Command \"& {" + std::string(rng.Pick(kScriptLines)) + "}\"";
+        c = "powershell.exe -NoProfile -Command \"& {" + std::string(rng.Pick(kScriptLines)) +
+            "}\"";
       } else {
         c = "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -ExecutionPolicy "
             "RemoteSigned -File \"C:\\ProgramData\\Fabrikam\\Scripts\\" +
@@ -605,7 +627,8 @@ std::string CommandLine(Kind kind, const EventContext& ctx, Rng& rng) {
         c += "--type=utility --utility-sub-type=network.mojom.NetworkService --lang=en-US "
              "--service-sandbox-type=none";
       } else {
-        c += "--type=gpu-process --gpu-preferences=UAAAAAAAAADgAAAMAAAAAAAAAAAAAAAAAABgAAEAAAA4AAAAAAAAAA"
+        c += "--type=gpu-process "
+             "--gpu-preferences=UAAAAAAAAADgAAAMAAAAAAAAAAAAAAAAAABgAAEAAAA4AAAAAAAAAA"
              "AAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA "
              "--mojo-platform-channel-handle=";
         AppendNumber(rng.Between(1000, 9999), &c);
@@ -625,7 +648,8 @@ std::string CommandLine(Kind kind, const EventContext& ctx, Rng& rng) {
           "\\Documents\\" + std::string(rng.Pick(kWords)) + " notes.docx\" /o \"\"";
       break;
     case Kind::kExcel:
-      c = "\"C:\\Program Files\\Microsoft Office\\Root\\Office16\\EXCEL.EXE\" \"\\\\SRV-AMS-FS03\\finance\\Q";
+      c = "\"C:\\Program Files\\Microsoft Office\\Root\\Office16\\EXCEL.EXE\" "
+          "\"\\\\SRV-AMS-FS03\\finance\\Q";
       AppendNumber(rng.Between(1, 4), &c);
       c += " " + std::string(rng.Pick(kWords)) + " & " + std::string(rng.Pick(kWords)) + ".xlsx\"";
       break;
@@ -636,7 +660,8 @@ std::string CommandLine(Kind kind, const EventContext& ctx, Rng& rng) {
       c = rng.Chance(600)
               ? "C:\\Windows\\system32\\rundll32.exe C:\\Windows\\system32\\shell32.dll,"
                 "SHCreateLocalServerRunDll {9aa46009-3ce0-458a-a354-715610a075e6} -Embedding"
-              : "\"C:\\Windows\\system32\\rundll32.exe\" C:\\Windows\\system32\\PcaSvc.dll,PcaPatchSdbTask";
+              : "\"C:\\Windows\\system32\\rundll32.exe\" "
+                "C:\\Windows\\system32\\PcaSvc.dll,PcaPatchSdbTask";
       break;
     case Kind::kBackgroundTaskHost:
       c = "\"C:\\Windows\\system32\\backgroundTaskHost.exe\" -ServerName:App.App";
@@ -674,11 +699,13 @@ std::string CommandLine(Kind kind, const EventContext& ctx, Rng& rng) {
       AppendNumber(rng.Between(100, 9999), &c);
       break;
     case Kind::kPython:
-      c = "\"" + home + "\\AppData\\Local\\Programs\\Python\\Python311\\python.exe\" -m pytest tests\\test_" +
+      c = "\"" + home +
+          "\\AppData\\Local\\Programs\\Python\\Python311\\python.exe\" -m pytest tests\\test_" +
           std::string(rng.Pick(kWords)) + ".py -q --maxfail=1";
       break;
     case Kind::kMpCmdRun:
-      c = "\"C:\\ProgramData\\Microsoft\\Windows Defender\\platform\\4.18.24030.9-0\\MpCmdRun.exe\" "
+      c = "\"C:\\ProgramData\\Microsoft\\Windows "
+          "Defender\\platform\\4.18.24030.9-0\\MpCmdRun.exe\" "
           "SignatureUpdate -ScheduleJob -RestrictPrivileges -DailyReinvoke";
       break;
     case Kind::kMsiExec:
@@ -702,8 +729,8 @@ std::string CommandLine(Kind kind, const EventContext& ctx, Rng& rng) {
         AppendNumber(j % 13, &c);
         c += ".jar";
       }
-      c += "\" com.fabrikam." + std::string(rng.Pick(kWords)) + ".Main --config C:\\Apps\\Fabrikam\\conf\\" +
-           std::string(rng.Pick(kWords)) + ".yaml";
+      c += "\" com.fabrikam." + std::string(rng.Pick(kWords)) +
+           ".Main --config C:\\Apps\\Fabrikam\\conf\\" + std::string(rng.Pick(kWords)) + ".yaml";
       break;
     }
     case Kind::kWhoami:
@@ -726,8 +753,10 @@ std::string CommandLine(Kind kind, const EventContext& ctx, Rng& rng) {
       std::string n = std::to_string(rng.Between(1, 99));
       c = "\"C:\\Windows\\system32\\SearchProtocolHost.exe\" Global\\UsGthrFltPipeMssGthrPipe" + n +
           "_ Global\\UsGthrCtrlFltPipeMssGthrPipe" + n +
-          " 1 -2147483646 \"Software\\Microsoft\\Windows Search\" \"Mozilla/4.0 (compatible; MSIE 6.0; "
-          "Windows NT; MS Search 4.0 Robot)\" \"C:\\ProgramData\\Microsoft\\Search\\Data\\Temp\\usgthrsvc\" "
+          " 1 -2147483646 \"Software\\Microsoft\\Windows Search\" \"Mozilla/4.0 (compatible; MSIE "
+          "6.0; "
+          "Windows NT; MS Search 4.0 Robot)\" "
+          "\"C:\\ProgramData\\Microsoft\\Search\\Data\\Temp\\usgthrsvc\" "
           "\"DownLevelDaemon\" ";
       break;
     }
@@ -783,8 +812,9 @@ Kind ParentOf(Kind kind, Rng& rng) {
     case Kind::kConhost:
       return rng.Chance(850) ? Kind::kCmd : Kind::kPowerShellEncoded;
     case Kind::kCmd:
-      return rng.Chance(500) ? Kind::kExplorer
-                             : (rng.Chance(500) ? Kind::kPowerShellCommand : Kind::kSvchostSchedule);
+      return rng.Chance(500)
+                 ? Kind::kExplorer
+                 : (rng.Chance(500) ? Kind::kPowerShellCommand : Kind::kSvchostSchedule);
     case Kind::kPowerShellEncoded:
       return rng.Chance(400) ? Kind::kWmiPrvSe
                              : (rng.Chance(500) ? Kind::kSvchostSchedule : Kind::kCmd);
@@ -823,7 +853,8 @@ Kind ParentOf(Kind kind, Rng& rng) {
     case Kind::kSearchProtocolHost:
       return Kind::kSearchIndexer;
     case Kind::kDropped:
-      return rng.Chance(400) ? Kind::kOutlook : (rng.Chance(500) ? Kind::kWinword : Kind::kExplorer);
+      return rng.Chance(400) ? Kind::kOutlook
+                             : (rng.Chance(500) ? Kind::kWinword : Kind::kExplorer);
     case Kind::kAt:
       return Kind::kCmd;
     default:
@@ -924,7 +955,8 @@ class Generator {
         logon_id = 0x3E4;
         break;
       case Runs::kServiceAccount:
-        account = std::string(kNetbios) + "\\svc_" + std::string(kWords[Mix(host.guid_prefix, 3) % std::size(kWords)]);
+        account = std::string(kNetbios) + "\\svc_" +
+                  std::string(kWords[Mix(host.guid_prefix, 3) % std::size(kWords)]);
         logon_id = 0x100000 + Mix(host.guid_prefix, 5) % 0xEFFFFF;
         break;
       case Runs::kUser:
@@ -990,7 +1022,8 @@ class Generator {
     data("Company", program.company);
     data("OriginalFileName", program.original_file_name);
     data("CommandLine", command);
-    data("CurrentDirectory", runs == Runs::kUser ? user->profile + "\\" : "C:\\Windows\\system32\\");
+    data("CurrentDirectory",
+         runs == Runs::kUser ? user->profile + "\\" : "C:\\Windows\\system32\\");
     data("User", account);
     text.clear();
     AppendLogonGuid(host.guid_prefix, logon_id, rng_, &text);
@@ -1064,7 +1097,8 @@ int Main(int argc, char** argv) {
     } else if (arg == "--out") {
       flags.out = value;
     } else {
-      std::fprintf(stderr, "quarry_gen_sysmon_xml: bad argument %s %s\n%s", argv[i - 1], value, kUsage);
+      std::fprintf(stderr, "quarry_gen_sysmon_xml: bad argument %s %s\n%s", argv[i - 1], value,
+                   kUsage);
       return 2;
     }
   }

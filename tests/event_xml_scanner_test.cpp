@@ -212,7 +212,7 @@ TEST(SniffTest, RecognisesRenderingsAndRejectsOtherFiles) {
       {"", "", ingest::TextEncoding::kUtf8},
   };
   for (std::size_t i = 0; i < cases.size(); ++i) {
-    std::string path = dir.File("f" + std::to_string(i));
+    std::string path = dir.File(std::string("f") + std::to_string(i));
     WriteFile(path, cases[i].bytes);
     Result<ingest::SniffResult> sniff = ingest::SniffFile(path);
     ASSERT_TRUE(sniff.ok());
