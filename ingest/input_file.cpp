@@ -195,6 +195,12 @@ Result<SniffResult> SniffFile(const std::string& path) {
     }
     return result;
   }
+  if (body.starts_with("[")) {
+    result.reason =
+        "not an event source: a JSON array; Quarry reads JSON lines (one object per line), as FDR "
+        "delivers them and NXLog writes them";
+    return result;
+  }
   if (markup && HasEventElement(body)) {
     result.format = "event_xml";
     return result;

@@ -170,6 +170,7 @@ TEST(JsonSniffTest, RecognisesKnownJsonAndSkipsOtherJson) {
            {"{\"EventID\":4688,\"Channel\":\"Security\"}\r\n{}", "json_lines"},
            {"{\"name\":\"package.json\",\"version\":\"1.0.0\"}\n", ""},
            {"{\"broken\": \n", ""},
+           {"[{\"event_simpleName\":\"ProcessRollup2\"}]", ""},
        }) {
     WriteFile(dir.File("f"), c.bytes);
     Result<ingest::SniffResult> sniff = ingest::SniffFile(dir.File("f"));
