@@ -1,8 +1,12 @@
-// quarry_gen_sysmon_xml: writes a deterministic, synthetic Sysmon Event ID 1 event XML file of
-// any size for the ingest benchmark (one EvtRender-style <Event> per line).
+// quarry_gen_sysmon_xml: writes a deterministic, synthetic file of process-creation events of
+// any size for the ingest benchmark, one event per line, in one of three formats: Sysmon Event
+// ID 1 event XML (the default), Windows Security 4688 event XML (both EvtRender-style <Event>
+// elements), or CrowdStrike FDR ProcessRollup2 JSON lines. All three describe the same kind of
+// activity: the same hosts, users, programs, command lines and timestamps from the same draws.
 //
 // Usage:
 //   quarry_gen_sysmon_xml --events 1000000 --out /tmp/quarry-bench/sysmon.xml [--seed 1]
+//                         [--format sysmon-xml|security-xml|fdr-jsonl]
 //
 // Every value comes from the program's own splitmix64 generator, so the same seed and event
 // count give a byte-identical file on every machine, and the first N events of a longer run
@@ -179,7 +183,7 @@ CivilTime ToCivil(std::int64_t time_us) {
 // "2024-05-06 08:00:00.123" (Sysmon UtcTime, milliseconds).
 void AppendUtcTime(std::int64_t time_us, std::string* out) {
   CivilTime t = ToCivil(time_us);
-  char text[40];
+  char text[72];
   std::snprintf(text, sizeof text, "%04lld-%02u-%02u %02u:%02u:%02u.%03llu",
                 static_cast<long long>(t.year), t.month, t.day, t.hour, t.minute, t.second,
                 static_cast<unsigned long long>(t.micros / 1000));
@@ -189,7 +193,7 @@ void AppendUtcTime(std::int64_t time_us, std::string* out) {
 // "2024-05-06T08:00:00.123456700Z" (TimeCreated/@SystemTime, 100 ns ticks as 9 digits).
 void AppendSystemTime(std::int64_t time_us, unsigned ticks, std::string* out) {
   CivilTime t = ToCivil(time_us);
-  char text[48];
+  char text[80];
   std::snprintf(text, sizeof text, "%04lld-%02u-%02uT%02u:%02u:%02u.%06llu%u00Z",
                 static_cast<long long>(t.year), t.month, t.day, t.hour, t.minute, t.second,
                 static_cast<unsigned long long>(t.micros), ticks % 10);
@@ -231,11 +235,18 @@ struct Host {
   std::uint64_t sysmon_pid = 0;
   std::uint64_t next_record_id = 0;
   std::size_t primary_user = 0;
+  // CrowdStrike FDR (--format fdr-jsonl).
+  std::string aid;                        // 32 hex digits, the sensor's id
+  std::string aip;                        // the host's public address as Falcon saw it
+  std::uint64_t next_falcon_id = 0;       // TargetProcessId counter
+  std::vector<std::uint64_t> recent_ids;  // TargetProcessIds of recent events, parent candidates
+  std::size_t recent_next = 0;            // where the next id goes in recent_ids
 };
 
 struct User {
   std::string account;  // DOMAIN\first.last
   std::string profile;  // C:\Users\first.last
+  std::string sid;      // S-1-5-21-<domain>-<RID>
 };
 
 std::vector<Host> MakeHosts(std::uint64_t seed) {
@@ -259,8 +270,23 @@ std::vector<Host> MakeHosts(std::uint64_t seed) {
     host.sysmon_pid = rng.Between(400, 8000) * 4;
     host.next_record_id = rng.Between(1000, 9000000);
     host.primary_user = rng.Below(kUserCount);
+    // FDR constants, from their own stream so that the Sysmon values above stay as they were.
+    Rng fdr(Mix(seed, 5000 + i));
+    host.aid.clear();
+    AppendRandomHex(fdr, 32, &host.aid);
+    for (char& c : host.aid) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+    host.aip = std::to_string(fdr.Between(20, 212)) + "." + std::to_string(fdr.Below(256)) + "." +
+               std::to_string(fdr.Below(256)) + "." + std::to_string(fdr.Between(1, 254));
+    host.next_falcon_id = fdr.Between(1000000000ULL, 90000000000ULL);
   }
   return hosts;
+}
+
+// S-1-5-21-x-y-z: the domain's SID, which every domain account's SID starts with.
+std::string DomainSid(std::uint64_t seed) {
+  return "S-1-5-21-" + std::to_string(Mix(seed, 11) % 4000000000u) + "-" +
+         std::to_string(Mix(seed, 12) % 4000000000u) + "-" +
+         std::to_string(Mix(seed, 13) % 4000000000u);
 }
 
 std::vector<User> MakeUsers(std::uint64_t seed) {
@@ -275,6 +301,7 @@ std::vector<User> MakeUsers(std::uint64_t seed) {
     if (i >= kFirst * kLast) AppendNumber(i / (kFirst * kLast) + 1, &login);
     users[i].account = std::string(kNetbios) + "\\" + login;
     users[i].profile = "C:\\Users\\" + login;
+    users[i].sid = DomainSid(seed) + "-" + std::to_string(1104 + i);
   }
   return users;
 }
@@ -907,16 +934,102 @@ void AppendLogonGuid(std::uint32_t prefix, std::uint64_t logon_id, Rng& rng, std
   *out += "00000000}";
 }
 
+enum class Format { kSysmonXml, kSecurityXml, kFdrJsonl };
+
+// JSON string content: the quote, the backslash and control characters escaped (RFC 8259).
+void AppendJsonEscaped(std::string_view text, std::string* out) {
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          *out += "\\u00";
+          AppendHex(static_cast<unsigned char>(c), 2, out);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+}
+
+void AppendLowerHex(std::uint64_t value, std::string* out) {
+  char hex[24];
+  std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(value));
+  *out += hex;
+}
+
+// "0x3e7": how the Security log writes ids and logon ids.
+std::string Hex0x(std::uint64_t value) {
+  std::string text = "0x";
+  AppendLowerHex(value, &text);
+  return text;
+}
+
+// The value after `key=` in a Sysmon Hashes string, in lower case (FDR writes hashes so).
+std::string HashOf(std::string_view hashes, std::string_view key) {
+  std::size_t at = hashes.find(key);
+  if (at == std::string_view::npos) return "";
+  at += key.size();
+  std::string value(hashes.substr(at, hashes.find(',', at) - at));
+  for (char& c : value) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+  return value;
+}
+
+// The mandatory label's RID of a Sysmon IntegrityLevel.
+std::uint64_t IntegrityRid(std::string_view integrity) {
+  if (integrity == "Low") return 4096;
+  if (integrity == "High") return 12288;
+  if (integrity == "System") return 16384;
+  return 8192;
+}
+
+// What every format says about one process start: drawn first, in the same order for all
+// formats, so that they describe the same activity.
+struct Draw {
+  Host* host = nullptr;
+  Kind kind = Kind::kSvchost;
+  const Program* program = nullptr;
+  const User* user = nullptr;
+  Runs runs = Runs::kSystem;
+  std::string account;
+  std::uint64_t logon_id = 0;
+  std::uint64_t session = 0;
+  std::string image, command, hashes;
+  Kind parent_kind = Kind::kServices;
+  std::string parent_image, parent_command;
+};
+
 class Generator {
  public:
-  explicit Generator(std::uint64_t seed)
-      : rng_(seed), hosts_(MakeHosts(seed)), users_(MakeUsers(seed)) {
+  Generator(std::uint64_t seed, Format format)
+      : format_(format),
+        rng_(seed),
+        hosts_(MakeHosts(seed)),
+        users_(MakeUsers(seed)),
+        domain_sid_(DomainSid(seed)) {
     Rng hash_rng(Mix(seed, 99));
     for (std::size_t i = 0; i < std::size(kPrograms); ++i) hashes_.push_back(MakeHashes(hash_rng));
     for (const Program& program : kPrograms) {
       for (std::uint32_t w = 0; w < program.weight; ++w) wheel_.push_back(program.kind);
     }
     time_us_ = (DaysFromCivil(2024, 5, 6) * 86400 + 8 * 3600) * 1000000;
+    Rng fdr(Mix(seed, 4999));
+    AppendRandomHex(fdr, 32, &cid_);
+    for (char& c : cid_) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
   }
 
   std::size_t host_count() const { return hosts_.size(); }
@@ -925,60 +1038,115 @@ class Generator {
 
   // Appends event number `index` (0-based) and a newline to `out`.
   void Append(std::uint64_t index, std::string* out) {
-    time_us_ += static_cast<std::int64_t>(rng_.Between(1000, 400000));
-    Host& host = hosts_[rng_.Below(hosts_.size())];
-    Kind kind = (index % kAtEveryEvents == kAtEveryEvents - 1) ? Kind::kAt
-                                                               : wheel_[rng_.Below(wheel_.size())];
-    if (kind == Kind::kAt) ++at_events_;
-    const Program& program = ProgramOf(kind);
-
-    const User* user = &users_[rng_.Chance(700) ? host.primary_user : rng_.Below(users_.size())];
-    EventContext ctx{&host, user, &hosts_};
-    Runs runs = program.runs;
-    if (runs == Runs::kSystem && kind == Kind::kSvchost && rng_.Chance(300)) {
-      runs = rng_.Chance(500) ? Runs::kLocalService : Runs::kNetworkService;
+    Draw d = DrawEvent(index);
+    switch (format_) {
+      case Format::kSysmonXml:
+        AppendSysmon(d, out);
+        break;
+      case Format::kSecurityXml:
+        AppendSecurity(d, out);
+        break;
+      case Format::kFdrJsonl:
+        AppendFdr(d, out);
+        break;
     }
-    std::string account;
-    std::uint64_t logon_id = 0;
-    std::uint64_t session = 0;
-    switch (runs) {
+  }
+
+ private:
+  Draw DrawEvent(std::uint64_t index) {
+    Draw d;
+    time_us_ += static_cast<std::int64_t>(rng_.Between(1000, 400000));
+    d.host = &hosts_[rng_.Below(hosts_.size())];
+    Host& host = *d.host;
+    d.kind = (index % kAtEveryEvents == kAtEveryEvents - 1) ? Kind::kAt
+                                                            : wheel_[rng_.Below(wheel_.size())];
+    const Kind kind = d.kind;
+    if (kind == Kind::kAt) ++at_events_;
+    d.program = &ProgramOf(kind);
+    const Program& program = *d.program;
+
+    d.user = &users_[rng_.Chance(700) ? host.primary_user : rng_.Below(users_.size())];
+    const User* user = d.user;
+    EventContext ctx{&host, user, &hosts_};
+    d.runs = program.runs;
+    if (d.runs == Runs::kSystem && kind == Kind::kSvchost && rng_.Chance(300)) {
+      d.runs = rng_.Chance(500) ? Runs::kLocalService : Runs::kNetworkService;
+    }
+    switch (d.runs) {
       case Runs::kSystem:
-        account = "NT AUTHORITY\\SYSTEM";
-        logon_id = 0x3E7;
+        d.account = "NT AUTHORITY\\SYSTEM";
+        d.logon_id = 0x3E7;
         break;
       case Runs::kLocalService:
-        account = "NT AUTHORITY\\LOCAL SERVICE";
-        logon_id = 0x3E5;
+        d.account = "NT AUTHORITY\\LOCAL SERVICE";
+        d.logon_id = 0x3E5;
         break;
       case Runs::kNetworkService:
-        account = "NT AUTHORITY\\NETWORK SERVICE";
-        logon_id = 0x3E4;
+        d.account = "NT AUTHORITY\\NETWORK SERVICE";
+        d.logon_id = 0x3E4;
         break;
       case Runs::kServiceAccount:
-        account = std::string(kNetbios) + "\\svc_" +
-                  std::string(kWords[Mix(host.guid_prefix, 3) % std::size(kWords)]);
-        logon_id = 0x100000 + Mix(host.guid_prefix, 5) % 0xEFFFFF;
+        d.account = std::string(kNetbios) + "\\svc_" + std::string(ServiceWord(host));
+        d.logon_id = 0x100000 + Mix(host.guid_prefix, 5) % 0xEFFFFF;
         break;
       case Runs::kUser:
-        account = user->account;
-        logon_id = 0x100000 + Mix(host.guid_prefix, user - users_.data()) % 0xEFFFFF;
-        session = 1 + (user - users_.data()) % 2;
+        d.account = user->account;
+        d.logon_id = 0x100000 + Mix(host.guid_prefix, user - users_.data()) % 0xEFFFFF;
+        d.session = 1 + (user - users_.data()) % 2;
         break;
     }
 
-    std::string image = ImagePath(program, ctx, rng_);
-    std::string command = CommandLine(kind, ctx, rng_);
-    std::string hashes;
+    d.image = ImagePath(program, ctx, rng_);
+    d.command = CommandLine(kind, ctx, rng_);
     if (kind == Kind::kDropped) {
-      command = "\"" + image + "\" -s " + std::to_string(rng_.Between(1, 9999));
-      hashes = MakeHashes(rng_);
+      d.command = "\"" + d.image + "\" -s " + std::to_string(rng_.Between(1, 9999));
+      d.hashes = MakeHashes(rng_);
     } else {
-      hashes = hashes_[static_cast<std::size_t>(kind)];
+      d.hashes = hashes_[static_cast<std::size_t>(kind)];
     }
-    Kind parent_kind = ParentOf(kind, rng_);
-    const Program& parent = ProgramOf(parent_kind);
-    std::string parent_image = ImagePath(parent, ctx, rng_);
-    std::string parent_command = CommandLine(parent_kind, ctx, rng_);
+    d.parent_kind = ParentOf(kind, rng_);
+    const Program& parent = ProgramOf(d.parent_kind);
+    d.parent_image = ImagePath(parent, ctx, rng_);
+    d.parent_command = CommandLine(d.parent_kind, ctx, rng_);
+    return d;
+  }
+
+  static std::string_view ServiceWord(const Host& host) {
+    return kWords[Mix(host.guid_prefix, 3) % std::size(kWords)];
+  }
+
+  // The SID of the account a process runs as.
+  std::string SidOf(const Draw& d) const {
+    switch (d.runs) {
+      case Runs::kSystem:
+        return "S-1-5-18";
+      case Runs::kLocalService:
+        return "S-1-5-19";
+      case Runs::kNetworkService:
+        return "S-1-5-20";
+      case Runs::kServiceAccount:
+        return domain_sid_ + "-" +
+               std::to_string(5000 + Mix(d.host->guid_prefix, 3) % std::size(kWords));
+      case Runs::kUser:
+        return d.user->sid;
+    }
+    return "S-1-0-0";
+  }
+
+  void AppendSysmon(const Draw& d, std::string* out) {
+    Host& host = *d.host;
+    const Kind kind = d.kind;
+    const Program& program = *d.program;
+    const User* user = d.user;
+    const Runs runs = d.runs;
+    const std::string& account = d.account;
+    const std::uint64_t logon_id = d.logon_id;
+    const std::uint64_t session = d.session;
+    const std::string& image = d.image;
+    const std::string& command = d.command;
+    const std::string& hashes = d.hashes;
+    const std::string& parent_image = d.parent_image;
+    const std::string& parent_command = d.parent_command;
 
     std::string& e = *out;
     e += "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
@@ -1045,10 +1213,153 @@ class Generator {
     e += "</EventData></Event>\n";
   }
 
- private:
+  // Windows Security 4688 version 2, as EvtRender renders it.
+  void AppendSecurity(const Draw& d, std::string* out) {
+    Host& host = *d.host;
+    std::string& e = *out;
+    e += "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+         "<Provider Name='Microsoft-Windows-Security-Auditing' "
+         "Guid='{54849625-5478-4994-A5BA-3E3B0328C30D}'/>"
+         "<EventID>4688</EventID><Version>2</Version><Level>0</Level><Task>13312</Task>"
+         "<Opcode>0</Opcode><Keywords>0x8020000000000000</Keywords><TimeCreated SystemTime='";
+    std::int64_t log_us = time_us_ + static_cast<std::int64_t>(rng_.Below(900));
+    AppendSystemTime(log_us, static_cast<unsigned>(rng_.Below(10)), &e);
+    e += "'/><EventRecordID>";
+    AppendNumber(host.next_record_id++, &e);
+    e += "</EventRecordID><Correlation/><Execution ProcessID='4' ThreadID='";
+    AppendNumber(rng_.Between(20, 400) * 4, &e);
+    e += "'/><Channel>Security</Channel><Computer>";
+    e += host.name;
+    e += "</Computer><Security/></System><EventData>";
+
+    auto data = [&e](std::string_view name, std::string_view value) {
+      e += "<Data Name='";
+      e += name;
+      e += "'>";
+      AppendEscaped(value, &e);
+      e += "</Data>";
+    };
+    // Subject: the account that started the process. Services start as the machine account;
+    // LOCAL SERVICE and NETWORK SERVICE then appear as the Target.
+    bool machine =
+        d.runs == Runs::kSystem || d.runs == Runs::kLocalService || d.runs == Runs::kNetworkService;
+    std::string_view name = d.account;
+    name = name.substr(name.find('\\') + 1);
+    data("SubjectUserSid", machine ? "S-1-5-18" : SidOf(d));
+    data("SubjectUserName", machine ? host.short_name + "$" : std::string(name));
+    data("SubjectDomainName", kNetbios);
+    data("SubjectLogonId", Hex0x(machine ? 0x3E7 : d.logon_id));
+    data("NewProcessId", Hex0x(rng_.Between(100, 16000) * 4));
+    data("NewProcessName", d.image);
+    std::uint64_t rid = IntegrityRid(d.program->integrity);
+    data("TokenElevationType", machine || d.runs == Runs::kServiceAccount
+                                   ? "%%1936"
+                                   : (rid >= 12288 ? "%%1937" : "%%1938"));
+    data("ProcessId", Hex0x(rng_.Between(100, 16000) * 4));
+    data("CommandLine", d.command);
+    bool target = d.runs == Runs::kLocalService || d.runs == Runs::kNetworkService;
+    data("TargetUserSid", target ? SidOf(d) : "S-1-0-0");
+    data("TargetUserName", target ? name : "-");
+    data("TargetDomainName", target ? "NT AUTHORITY" : "-");
+    data("TargetLogonId", Hex0x(target ? d.logon_id : 0));
+    data("ParentProcessName", d.parent_image);
+    data("MandatoryLabel", "S-1-16-" + std::to_string(rid));
+    e += "</EventData></Event>\n";
+  }
+
+  // CrowdStrike FDR ProcessRollup2 (Windows), one JSON object per line, every value a string.
+  void AppendFdr(const Draw& d, std::string* out) {
+    Host& host = *d.host;
+    std::string& e = *out;
+    bool first = true;
+    auto field = [&e, &first](std::string_view key, std::string_view value) {
+      e += first ? "{\"" : ",\"";
+      first = false;
+      e += key;
+      e += "\":\"";
+      AppendJsonEscaped(value, &e);
+      e += '"';
+    };
+    // Falcon process ids: each new process gets the host's next id; its parent is most of the
+    // time a process of an earlier event on the same host, so that parents resolve.
+    host.next_falcon_id += rng_.Between(1000, 400000);
+    std::uint64_t target_id = host.next_falcon_id;
+    std::uint64_t parent_id = 0;
+    if (!host.recent_ids.empty() && rng_.Chance(900)) {
+      parent_id = host.recent_ids[rng_.Below(host.recent_ids.size())];
+    } else {
+      parent_id = host.next_falcon_id - rng_.Between(400001, 90000000);  // from before the log
+    }
+    constexpr std::size_t kRecent = 32;
+    if (host.recent_ids.size() < kRecent) {
+      host.recent_ids.push_back(target_id);
+    } else {
+      host.recent_ids[host.recent_next] = target_id;
+      host.recent_next = (host.recent_next + 1) % kRecent;
+    }
+    std::uint64_t rid = IntegrityRid(d.program->integrity);
+    std::int64_t log_ms =
+        (time_us_ + static_cast<std::int64_t>(rng_.Between(20000, 300000))) / 1000;
+    std::string text;
+
+    field("event_simpleName", "ProcessRollup2");
+    field("name", "ProcessRollup2V19");
+    field("event_platform", "Win");
+    field("aid", host.aid);
+    field("cid", cid_);
+    field("aip", host.aip);
+    text.clear();  // a random (version 4) UUID
+    AppendRandomHex(rng_, 8, &text);
+    text += "-";
+    AppendRandomHex(rng_, 4, &text);
+    text += "-4";
+    AppendRandomHex(rng_, 3, &text);
+    text += "-";
+    AppendHex(8 + rng_.Below(4), 1, &text);
+    AppendRandomHex(rng_, 3, &text);
+    text += "-";
+    AppendRandomHex(rng_, 12, &text);
+    for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+    field("id", text);
+    field("timestamp", std::to_string(log_ms));
+    char start[48];
+    std::snprintf(start, sizeof start, "%lld.%03lld", static_cast<long long>(time_us_ / 1000000),
+                  static_cast<long long>(time_us_ / 1000 % 1000));
+    field("ProcessStartTime", start);
+    field("ProcessEndTime", "");
+    field("ImageFileName", "\\Device\\HarddiskVolume3" + d.image.substr(2));
+    field("CommandLine", d.command);
+    field("RawProcessId", std::to_string(rng_.Between(100, 16000) * 4));
+    field("TargetProcessId", std::to_string(target_id));
+    field("ParentProcessId", std::to_string(parent_id));
+    field("SourceProcessId", std::to_string(parent_id));
+    field("SourceThreadId", std::to_string(rng_.Between(1000000000ULL, 90000000000ULL)));
+    field("ParentBaseFileName", d.parent_image.substr(d.parent_image.rfind('\\') + 1));
+    field("UserSid", SidOf(d));
+    field("IntegrityLevel", std::to_string(rid));
+    field("SHA256HashData", HashOf(d.hashes, "SHA256="));
+    field("MD5HashData", HashOf(d.hashes, "MD5="));
+    field("SHA1HashData", "0000000000000000000000000000000000000000");
+    field("SessionId", std::to_string(d.session));
+    field("AuthenticationId", std::to_string(d.logon_id));
+    field("ParentAuthenticationId", std::to_string(d.logon_id));
+    field("TokenType", d.runs == Runs::kUser && rid >= 12288 ? "2" : "1");
+    field("ProcessCreateFlags", d.runs == Runs::kUser ? "67634196" : "525332");
+    field("ImageSubsystem", d.kind == Kind::kConhost || d.kind == Kind::kCmd ? "3" : "2");
+    field("EventOrigin", "1");
+    field("ConfigBuild", "1007.3.0017706.1");
+    field("ConfigStateHash", std::to_string(Mix(host.guid_prefix, 17) % 4000000000u));
+    field("Entitlements", "15");
+    field("Tags", "25, 27, 40, 151, 874, 924");
+    e += "}\n";
+  }
+
+  Format format_;
   Rng rng_;
   std::vector<Host> hosts_;
   std::vector<User> users_;
+  std::string domain_sid_;
+  std::string cid_;
   std::vector<std::string> hashes_;  // per Kind
   std::vector<Kind> wheel_;          // kinds repeated by weight
   std::int64_t time_us_ = 0;
@@ -1061,6 +1372,7 @@ struct Flags {
   std::uint64_t events = 0;
   std::string out;
   std::uint64_t seed = kDefaultSeed;
+  Format format = Format::kSysmonXml;
 };
 
 bool ParseCount(const char* text, std::uint64_t* value) {
@@ -1074,8 +1386,10 @@ bool ParseCount(const char* text, std::uint64_t* value) {
 
 constexpr const char* kUsage =
     "usage: quarry_gen_sysmon_xml --events N --out FILE [--seed S]\n"
-    "Writes N synthetic Sysmon Event ID 1 events (about 2 KB each, one <Event> per line) to FILE.\n"
-    "The same N and seed always give the same bytes.\n";
+    "                             [--format sysmon-xml|security-xml|fdr-jsonl]\n"
+    "Writes N synthetic process-creation events to FILE, one per line: Sysmon Event ID 1 event\n"
+    "XML (the default, about 2.2 KB each), Windows Security 4688 event XML, or CrowdStrike FDR\n"
+    "ProcessRollup2 JSON lines. The same N, seed and format always give the same bytes.\n";
 
 int Main(int argc, char** argv) {
   Flags flags;
@@ -1096,6 +1410,12 @@ int Main(int argc, char** argv) {
     } else if (arg == "--seed" && ParseCount(value, &flags.seed)) {
     } else if (arg == "--out") {
       flags.out = value;
+    } else if (arg == "--format" && std::string_view(value) == "sysmon-xml") {
+      flags.format = Format::kSysmonXml;
+    } else if (arg == "--format" && std::string_view(value) == "security-xml") {
+      flags.format = Format::kSecurityXml;
+    } else if (arg == "--format" && std::string_view(value) == "fdr-jsonl") {
+      flags.format = Format::kFdrJsonl;
     } else {
       std::fprintf(stderr, "quarry_gen_sysmon_xml: bad argument %s %s\n%s", argv[i - 1], value,
                    kUsage);
@@ -1113,7 +1433,7 @@ int Main(int argc, char** argv) {
                  std::strerror(errno));
     return 1;
   }
-  Generator generator(flags.seed);
+  Generator generator(flags.seed, flags.format);
   std::string buffer;
   constexpr std::size_t kFlushBytes = 4 << 20;
   buffer.reserve(kFlushBytes + (64 << 10));

@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
 # bench/run.sh: the ingest benchmark in one command (docs/performance.md). Builds the benchmark
-# programs (Release, in build-bench) when needed, generates EVENTS synthetic Sysmon EID 1 events
-# (default 1,000,000, about 2.2 GB), runs quarry_bench_ingest on them and prints the machine.
+# programs (Release, in build-bench) when needed, prints the machine, then for each FORMAT in
+# turn generates EVENTS synthetic process-creation events (default 1,000,000) and runs
+# quarry_bench_ingest on them. FORMAT is sysmon-xml (Sysmon EID 1 event XML, about 2.2 GB per
+# million events), security-xml (Security 4688 event XML, about 1.5 GB) or fdr-jsonl
+# (CrowdStrike FDR ProcessRollup2 JSON lines, about 1.4 GB); default: all three, in that order.
 #
 # Usage:
-#   bench/run.sh [EVENTS]
+#   bench/run.sh [EVENTS] [FORMAT...]
 # Environment:
 #   QUARRY_BENCH_DIR  work folder for the input and the case databases (default /tmp/quarry-bench)
-#   KEEP=1            keep the generated input (it is deleted at the end otherwise)
+#   KEEP=1            keep each generated input (each is deleted after its run otherwise)
 #   SEED              generator seed (default 1)
 # Exit status: 0 measured (read the PASS/FAIL lines), non-zero when building or a phase failed.
 set -euo pipefail
 
-events="${1:-1000000}"
-if [[ ! "$events" =~ ^[0-9]+$ || "$events" -eq 0 ]]; then
-  echo "usage: bench/run.sh [EVENTS]   (EVENTS: a positive number; default 1000000)" >&2
+usage() {
+  echo "usage: bench/run.sh [EVENTS] [FORMAT...]   (EVENTS: a positive number; default 1000000;" >&2
+  echo "       FORMAT: sysmon-xml, security-xml or fdr-jsonl; default all three)" >&2
   exit 2
-fi
+}
+events="${1:-1000000}"
+if [[ ! "$events" =~ ^[0-9]+$ || "$events" -eq 0 ]]; then usage; fi
+shift $(( $# > 0 ? 1 : 0 ))
+formats=("$@")
+if (( ${#formats[@]} == 0 )); then formats=(sysmon-xml security-xml fdr-jsonl); fi
+for format in "${formats[@]}"; do
+  case "$format" in sysmon-xml | security-xml | fdr-jsonl) ;; *) usage ;; esac
+done
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-bench"
 work="${QUARRY_BENCH_DIR:-/tmp/quarry-bench}"
 seed="${SEED:-1}"
-input="$work/sysmon_eid1_${events}.xml"
+input=""
 
 # Build: configure once (Release), then let ninja decide what is out of date.
 if [[ ! -f "$build/build.ninja" ]] ||
@@ -32,14 +43,27 @@ cmake --build "$build" --target quarry_gen_sysmon_xml quarry_bench_ingest
 
 mkdir -p "$work"
 cleanup() {
-  if [[ "${KEEP:-0}" != 1 ]]; then rm -f "$input"; fi
+  if [[ "${KEEP:-0}" != 1 && -n "$input" ]]; then rm -f "$input"; fi
   rm -f "$work"/quarry-bench-{insert,e2e}.db{,-wal,-shm,-journal}
 }
 trap cleanup EXIT
 
-# Input (~2.2 KB/event) + case database (~4.4 KB/event) + its WAL while the one transaction
-# is open (up to the database's size again).
-need_kb=$(( events * 11 ))
+# Disk space per format: input + case database + its WAL while the one transaction is open (up
+# to the database's size again). Sysmon: ~2.2 KB/event input, ~4.4 KB/event database;
+# Security 4688: ~1.5 and ~2.8; FDR JSON lines: ~1.4 and ~3.0. Formats run one after the
+# other and each input is deleted after its run (unless KEEP=1), so the largest one counts.
+need_kb_per_event() {
+  case "$1" in
+    sysmon-xml) echo 11 ;;
+    security-xml) echo 8 ;;
+    fdr-jsonl) echo 8 ;;
+  esac
+}
+need_kb=0
+for format in "${formats[@]}"; do
+  kb=$(( events * $(need_kb_per_event "$format") ))
+  if [[ "${KEEP:-0}" == 1 ]]; then need_kb=$(( need_kb + kb )); elif (( kb > need_kb )); then need_kb=$kb; fi
+done
 free_kb=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
 if (( free_kb < need_kb )); then
   echo "bench/run.sh: $work has $(( free_kb / 1024 )) MiB free; about $(( need_kb / 1024 )) MiB needed" >&2
@@ -72,12 +96,23 @@ echo "commit:   $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unkn
   git -C "$root" diff --quiet HEAD -- ingest schema 2>/dev/null || echo ' (ingest/ or schema/ modified)')"
 echo
 
-echo "== generating $events events into $input (seed $seed)"
-start=$SECONDS
-"$build/bench/quarry_gen_sysmon_xml" --events "$events" --out "$input" --seed "$seed"
-echo "generated in $(( SECONDS - start )) s"
-echo
+for format in "${formats[@]}"; do
+  case "$format" in
+    sysmon-xml) input="$work/sysmon_eid1_${events}.xml" ;;
+    security-xml) input="$work/security_4688_${events}.xml" ;;
+    fdr-jsonl) input="$work/fdr_processrollup2_${events}.jsonl" ;;
+  esac
+  echo "== $format: generating $events events into $input (seed $seed)"
+  start=$SECONDS
+  "$build/bench/quarry_gen_sysmon_xml" --events "$events" --out "$input" --seed "$seed" \
+    --format "$format"
+  echo "generated in $(( SECONDS - start )) s"
+  echo
 
-echo "== benchmark"
-"$build/bench/quarry_bench_ingest" "$input" --work-dir "$work"
-echo "busy after: $(busy)"
+  echo "== $format: benchmark"
+  echo "busy before: $(busy)"
+  "$build/bench/quarry_bench_ingest" "$input" --work-dir "$work"
+  echo "busy after: $(busy)"
+  echo
+  cleanup
+done
