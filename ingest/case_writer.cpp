@@ -40,8 +40,21 @@ UPDATE input_files SET events_loaded = ?2, events_skipped = ?3, records_rejected
 WHERE file_id = ?1)sql";
 
 constexpr std::string_view kInsertCrowdStrikeEvent = R"sql(
-INSERT INTO crowdstrike_events (event_id, aid, computer_name, user_name, fdr_event_id, process_guid)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6))sql";
+INSERT INTO crowdstrike_events (event_id, aid, computer_name, user_name, user_sid, fdr_event_id,
+                                process_guid, process_id, parent_guid, resolved_dest,
+                                resolved_user, resolved_parent_process_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))sql";
+
+constexpr std::string_view kResolveCrowdStrikeEvent = R"sql(
+SELECT dest, user, parent_process_id FROM crowdstrike_resolution WHERE event_id = ?1)sql";
+
+constexpr std::string_view kUpdateEventResolution = R"sql(
+UPDATE process_events SET dest = ?2, user = ?3, parent_process_id = ?4 WHERE event_id = ?1)sql";
+
+constexpr std::string_view kUpdateCrowdStrikeResolution = R"sql(
+UPDATE crowdstrike_events
+SET resolved_dest = ?2, resolved_user = ?3, resolved_parent_process_id = ?4
+WHERE event_id = ?1)sql";
 
 constexpr std::string_view kInsertHost = R"sql(
 INSERT INTO crowdstrike_hosts (aid, computer_name, machine_domain, ou, site_name, platform,
@@ -74,6 +87,9 @@ Result<std::unique_ptr<CaseWriter>> CaseWriter::Create(schema::CaseDb* db) {
         Item{kInsertEvent, &writer->insert_event_}, Item{kInsertWarning, &writer->insert_warning_},
         Item{kUpdateCounts, &writer->update_counts_},
         Item{kInsertCrowdStrikeEvent, &writer->insert_crowdstrike_event_},
+        Item{kResolveCrowdStrikeEvent, &writer->resolve_crowdstrike_event_},
+        Item{kUpdateEventResolution, &writer->update_event_resolution_},
+        Item{kUpdateCrowdStrikeResolution, &writer->update_crowdstrike_resolution_},
         Item{kInsertHost, &writer->insert_host_}, Item{kInsertUser, &writer->insert_user_}}) {
     Result<schema::Statement> stmt = db->Prepare(item.sql);
     if (!stmt.ok()) return stmt.status();
@@ -150,15 +166,53 @@ Status CaseWriter::AddEvent(const ProcessEvent& e) {
   s.BindText(31, std::string_view(e.raw));
   QUARRY_RETURN_IF_ERROR(s.Run());
   if (!e.crowdstrike) return Status::Ok();
+  return AddCrowdStrikeEvent(e, db_->LastInsertRowId());
+}
+
+Status CaseWriter::AddCrowdStrikeEvent(const ProcessEvent& e, std::int64_t event_id) {
   crowdstrike_added_ = true;
   schema::Statement& c = insert_crowdstrike_event_;
-  c.BindInt(1, db_->LastInsertRowId());
+  c.BindInt(1, event_id);
   c.BindText(2, e.crowdstrike->aid);
   c.BindText(3, e.crowdstrike->computer_name);
   c.BindText(4, e.crowdstrike->user_name);
-  c.BindText(5, e.crowdstrike->fdr_event_id);
-  c.BindText(6, e.process_guid);
-  return c.Run();
+  c.BindText(5, e.user_id);
+  c.BindText(6, e.crowdstrike->fdr_event_id);
+  c.BindText(7, e.process_guid);
+  c.BindInt(8, e.process_id);
+  c.BindText(9, e.parent_process_guid);
+  c.BindText(10, e.dest);
+  c.BindText(11, e.user);
+  c.BindInt(12, e.parent_process_id);
+  QUARRY_RETURN_IF_ERROR(c.Run());
+
+  // Apply the resolution rules (view crowdstrike_resolution) with what the case holds now: the
+  // lookups and parents already loaded. Later files are taken care of by ResolveCrowdStrike.
+  schema::Statement& r = resolve_crowdstrike_event_;
+  r.BindInt(1, event_id);
+  Result<bool> row = r.Step();
+  if (!row.ok() || !*row) {
+    r.Reset();
+    return row.ok() ? Status(StatusCode::kInternal, "no resolution for a CrowdStrike event") : row.status();
+  }
+  auto text = [&](int column) -> std::optional<std::string> {
+    if (r.ColumnType(column) == schema::ValueType::kNull) return std::nullopt;
+    return std::string(r.ColumnText(column));
+  };
+  std::optional<std::string> dest = text(0);
+  std::optional<std::string> user = text(1);
+  std::optional<std::int64_t> parent;
+  if (r.ColumnType(2) != schema::ValueType::kNull) parent = r.ColumnInt(2);
+  r.Reset();
+  if (dest == e.dest && user == e.user && parent == e.parent_process_id) return Status::Ok();
+  for (schema::Statement* update : {&update_event_resolution_, &update_crowdstrike_resolution_}) {
+    update->BindInt(1, event_id);
+    update->BindText(2, dest);
+    update->BindText(3, user);
+    update->BindInt(4, parent);
+    QUARRY_RETURN_IF_ERROR(update->Run());
+  }
+  return Status::Ok();
 }
 
 Status CaseWriter::AddHost(const CrowdStrikeHost& h) {

@@ -64,6 +64,9 @@ class CaseWriter {
 
  private:
   explicit CaseWriter(schema::CaseDb* db) : db_(db) {}
+  // Records the CrowdStrike side of an event just inserted as `event_id`, resolved as far as
+  // the case allows now.
+  Status AddCrowdStrikeEvent(const ProcessEvent& event, std::int64_t event_id);
 
   schema::CaseDb* db_;
   schema::Statement find_file_;
@@ -72,6 +75,9 @@ class CaseWriter {
   schema::Statement insert_warning_;
   schema::Statement update_counts_;
   schema::Statement insert_crowdstrike_event_;
+  schema::Statement resolve_crowdstrike_event_;
+  schema::Statement update_event_resolution_;
+  schema::Statement update_crowdstrike_resolution_;
   schema::Statement insert_host_;
   schema::Statement insert_user_;
   std::int64_t file_id_ = 0;

@@ -80,9 +80,15 @@ bool NormalizeProcessRollup2(const JsonFields& record, ProcessEvent* row,
 
   std::optional<std::string> sid = ValueOrNull(record.Find("UserSid"));
   row->user_id = sid ? sid : ValueOrNull(record.Find("UID"));  // macOS and Linux: the UID
-  // Provisional, as after a resolution with no lookup data; see ResolveCrowdStrike.
+  // Provisional, as the resolution rules give with no lookup data (view crowdstrike_resolution).
   row->dest = refs.computer_name ? refs.computer_name : refs.aid;
-  row->user = refs.user_name ? refs.user_name : sid;
+  if (refs.user_name) {
+    row->user = refs.user_name;
+  } else if (std::optional<std::string_view> known = sid ? WellKnownAccountName(*sid) : std::nullopt) {
+    row->user = std::string(*known);
+  } else {
+    row->user = sid;
+  }
   row->crowdstrike = std::move(refs);
 
   row->process = ValueOrNull(record.Find("CommandLine"));

@@ -28,8 +28,9 @@ SELECT 'provenance' AS kind, data_source, event_code, record_id, log_time_us, re
 FROM process_events ORDER BY event_id;
 SELECT 'warning' AS kind, byte_offset, line, record_id, severity, reason, excerpt
 FROM ingest_warnings ORDER BY warning_id;
-SELECT 'crowdstrike_event' AS kind, event_id, aid, computer_name, user_name, fdr_event_id,
-       process_guid
+SELECT 'crowdstrike_event' AS kind, event_id, aid, computer_name, user_name, user_sid,
+       fdr_event_id, process_guid, process_id, parent_guid, resolved_dest, resolved_user,
+       resolved_parent_process_id
 FROM crowdstrike_events ORDER BY event_id;
 SELECT 'crowdstrike_host' AS kind, aid, computer_name, machine_domain, ou, site_name, platform,
        os_version, seen_time_us, record_offset, length(raw) AS raw_bytes
