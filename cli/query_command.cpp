@@ -19,6 +19,7 @@ struct QueryFlags {
   std::string db;
   std::string sql;
   std::string format = "table";
+  std::vector<std::string> params;  // NAME=VALUE
 };
 
 int Run(const QueryFlags& flags) {
@@ -27,6 +28,15 @@ int Run(const QueryFlags& flags) {
     std::cerr << "quarry query: error: --format must be table, csv, json or jsonl, not '"
               << flags.format << "'\n";
     return kExitUsage;
+  }
+  query::QueryParams params;
+  for (const std::string& param : flags.params) {
+    std::size_t equals = param.find('=');
+    if (equals == 0 || equals == std::string::npos) {
+      std::cerr << "quarry query: error: --param takes NAME=VALUE, not '" << param << "'\n";
+      return kExitUsage;
+    }
+    params[param.substr(0, equals)] = param.substr(equals + 1);
   }
   std::string sql = flags.sql;
   if (sql == "-") {
@@ -46,7 +56,7 @@ int Run(const QueryFlags& flags) {
   Result<std::unique_ptr<schema::CaseDb>> db =
       schema::CaseDb::Open(flags.db, schema::OpenMode::kReadOnly);
   if (!db.ok()) return ReportError(db.status());
-  Status status = query::RunAdHocQuery(db->get(), sql, *format, std::cout);
+  Status status = query::RunAdHocQuery(db->get(), sql, *format, std::cout, params);
   std::cout.flush();
   if (!status.ok()) return ReportError(status);
   if (!std::cout)
@@ -67,6 +77,8 @@ Command QueryCommand() {
       "  quarry query --db case.db --format csv \"SELECT * FROM processes\" > processes.csv\n"
       "  quarry query --db case.db --format json - < hunt.sql\n"
       "  quarry query --db case.db hunt.sql\n"
+      "  quarry query --db case.db --param host=WKS-07 \"SELECT * FROM processes WHERE dest = "
+      ":host\"\n"
       "\n"
       "Tables and views: processes (CIM Endpoint.Processes), process_evidence, input_files,\n"
       "ingest_warnings; see docs/schema.md. The case is opened read-only.\n"
@@ -74,6 +86,8 @@ Command QueryCommand() {
   command.add = [flags](CLI::App* app) {
     app->add_option("--db", flags->db, "Case database to read")->required();
     app->add_option("--format", flags->format, "table, csv, json or jsonl")->capture_default_str();
+    app->add_option("--param", flags->params,
+                    "NAME=VALUE for :NAME in the SQL, bound as a value (repeatable)");
     app->add_option("sql", flags->sql, "SQL text, '-' for standard input, or a .sql file")
         ->required();
   };

@@ -248,7 +248,7 @@ std::optional<OutputFormat> ParseOutputFormat(std::string_view name) {
 }
 
 Status RunAdHocQuery(schema::CaseDb* db, std::string_view sql, OutputFormat format,
-                     std::ostream& out) {
+                     std::ostream& out, const QueryParams& params) {
   if (sql.find('\0') != std::string_view::npos) {
     return Status(StatusCode::kInvalidArgument, "the SQL text contains a NUL byte");
   }
@@ -268,6 +268,21 @@ Status RunAdHocQuery(schema::CaseDb* db, std::string_view sql, OutputFormat form
                     "refused: the statement would change the case database, and queries are "
                     "read-only: " +
                         std::string(stmt->Sql()));
+    }
+    for (int i = 1; i <= stmt->ParameterCount(); ++i) {
+      std::string_view name = stmt->ParameterName(i);
+      if (name.empty()) {
+        return Status(
+            StatusCode::kInvalidArgument,
+            "positional parameter '?' in the SQL: name it (:name) and give --param name=value");
+      }
+      auto value = params.find(name.substr(1));
+      if (value == params.end()) {
+        return Status(StatusCode::kInvalidArgument, "no value for parameter " + std::string(name) +
+                                                        ": give --param " +
+                                                        std::string(name.substr(1)) + "=VALUE");
+      }
+      stmt->BindText(i, std::string_view(value->second));  // `params` outlives the statement
     }
     if (stmt->ColumnCount() == 0) {
       Result<bool> done = stmt->Step();  // e.g. a comment-only tail or a read-only PRAGMA

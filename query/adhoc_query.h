@@ -1,8 +1,10 @@
 // Ad hoc SQL over a case database, printed as a table, CSV, JSON or JSON lines.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <ostream>
+#include <string>
 #include <string_view>
 
 #include "schema/case_db.h"
@@ -21,11 +23,17 @@ enum class OutputFormat {
 /// "table", "csv", "json" or "jsonl"; nothing for anything else.
 std::optional<OutputFormat> ParseOutputFormat(std::string_view name);
 
-/// Runs each statement of `sql` in turn and prints the rows of those that return rows. A
-/// statement that would change the database is refused (kReadOnly) before it runs, so the case
-/// is never written; a syntax error is kInvalidArgument naming SQLite's message. Output of the
-/// statements before a failing one has been written.
+/// Values for named SQL parameters, by name without the prefix: {"host", "WKS-07"} binds
+/// `:host`, `@host` and `$host`.
+using QueryParams = std::map<std::string, std::string, std::less<>>;
+
+/// Runs each statement of `sql` in turn and prints the rows of those that return rows. Named
+/// parameters are bound as text from `params` (never pasted into the SQL); a parameter without
+/// a value, or a positional `?`, is kInvalidArgument. A statement that would change the database
+/// is refused (kReadOnly) before it runs, so the case is never written; a syntax error is
+/// kInvalidArgument naming SQLite's message. Output of the statements before a failing one has
+/// been written.
 Status RunAdHocQuery(schema::CaseDb* db, std::string_view sql, OutputFormat format,
-                     std::ostream& out);
+                     std::ostream& out, const QueryParams& params = {});
 
 }  // namespace quarry::query

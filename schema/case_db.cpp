@@ -160,6 +160,13 @@ std::string_view Statement::ColumnText(int column) const {
   return {static_cast<const char*>(data), static_cast<std::size_t>(size)};
 }
 
+int Statement::ParameterCount() const { return stmt_ ? sqlite3_bind_parameter_count(stmt_) : 0; }
+
+std::string_view Statement::ParameterName(int index) const {
+  const char* name = stmt_ ? sqlite3_bind_parameter_name(stmt_, index) : nullptr;
+  return name ? name : "";
+}
+
 bool Statement::IsReadOnly() const { return stmt_ == nullptr || sqlite3_stmt_readonly(stmt_) != 0; }
 
 std::string_view Statement::Sql() const {

@@ -70,6 +70,10 @@ class Statement {
   double ColumnDouble(int column) const;
   /// Text (or BLOB bytes) of the column; valid until the next Step or Reset.
   std::string_view ColumnText(int column) const;
+  /// How many parameters the SQL has; the largest bind index.
+  int ParameterCount() const;
+  /// The name of parameter `index` as written (":host", "@user", "$pid"), or "" for "?".
+  std::string_view ParameterName(int index) const;
   /// True when the statement cannot change the database (SELECT, most PRAGMA reads).
   bool IsReadOnly() const;
   /// The SQL text the statement was prepared from.

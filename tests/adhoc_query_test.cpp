@@ -86,6 +86,25 @@ TEST_F(AdHocQueryTest, RunsEveryStatementOfAScript) {
             "{\"a\": 1}\n{\"b\": 2}\n");
 }
 
+TEST_F(AdHocQueryTest, NamedParametersAreBoundAsValues) {
+  std::ostringstream out;
+  query::QueryParams params = {{"host", "x' OR 1=1 --"}, {"n", "41"}};
+  Status status =
+      query::RunAdHocQuery(db_.get(), "SELECT :host AS host, @n + 1 AS n, $host = 'x' AS injected",
+                           OutputFormat::kJsonl, out, params);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(out.str(), "{\"host\": \"x' OR 1=1 --\", \"n\": 42, \"injected\": 0}\n");
+}
+
+TEST_F(AdHocQueryTest, MissingOrPositionalParametersAreErrors) {
+  std::ostringstream out;
+  Status missing = query::RunAdHocQuery(db_.get(), "SELECT :host", OutputFormat::kTable, out, {});
+  EXPECT_EQ(missing.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.message().find(":host"), std::string::npos) << missing.message();
+  Status positional = query::RunAdHocQuery(db_.get(), "SELECT ?", OutputFormat::kTable, out, {});
+  EXPECT_EQ(positional.code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(AdHocQueryTest, RefusesWritesBeforeRunningThem) {
   Status status;
   RunSql(db_.get(), "DELETE FROM process_events", OutputFormat::kTable, &status);

@@ -87,6 +87,23 @@ TEST(CliTest, QueryReadsSqlFromStdinAndFromAFile) {
   EXPECT_EQ(from_file.out, "{\"process_name\": \"rundll32.exe\"}\n") << from_file.err;
 }
 
+TEST(CliTest, QueryBindsParametersFromTheCommandLine) {
+  TempDir dir;
+  std::string db = dir.File("case.db");
+  ASSERT_EQ(RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo")}).exit_code, 0);
+  RunResult bound =
+      RunQuarry({"query", "--db", db, "--format", "jsonl", "--param", "host=WKS-HR-02",
+                 "SELECT count(*) AS n FROM processes WHERE dest = :host"});
+  EXPECT_EQ(bound.exit_code, 0) << bound.err;
+  EXPECT_EQ(bound.out, "{\"n\": 4}\n");
+  RunResult hostile =
+      RunQuarry({"query", "--db", db, "--format", "jsonl", "--param", "host=' OR 1=1 --",
+                 "SELECT count(*) AS n FROM processes WHERE dest = :host"});
+  EXPECT_EQ(hostile.out, "{\"n\": 0}\n");
+  EXPECT_EQ(RunQuarry({"query", "--db", db, "--param", "novalue", "SELECT 1"}).exit_code, 2);
+  EXPECT_EQ(RunQuarry({"query", "--db", db, "SELECT :missing"}).exit_code, 1);
+}
+
 TEST(CliTest, QueryNeverChangesTheCase) {
   TempDir dir;
   std::string db = dir.File("case.db");
