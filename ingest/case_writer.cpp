@@ -193,7 +193,8 @@ Status CaseWriter::AddCrowdStrikeEvent(const ProcessEvent& e, std::int64_t event
   Result<bool> row = r.Step();
   if (!row.ok() || !*row) {
     r.Reset();
-    return row.ok() ? Status(StatusCode::kInternal, "no resolution for a CrowdStrike event") : row.status();
+    return row.ok() ? Status(StatusCode::kInternal, "no resolution for a CrowdStrike event")
+                    : row.status();
   }
   auto text = [&](int column) -> std::optional<std::string> {
     if (r.ColumnType(column) == schema::ValueType::kNull) return std::nullopt;

@@ -84,7 +84,8 @@ bool NormalizeProcessRollup2(const JsonFields& record, ProcessEvent* row,
   row->dest = refs.computer_name ? refs.computer_name : refs.aid;
   if (refs.user_name) {
     row->user = refs.user_name;
-  } else if (std::optional<std::string_view> known = sid ? WellKnownAccountName(*sid) : std::nullopt) {
+  } else if (std::optional<std::string_view> known =
+                 sid ? WellKnownAccountName(*sid) : std::nullopt) {
     row->user = std::string(*known);
   } else {
     row->user = sid;
