@@ -23,6 +23,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ingest/time_util.h"
+#include "query/text_escape.h"
+
 namespace quarry::bench {
 namespace {
 
@@ -144,60 +147,16 @@ std::string Base64(std::string_view bytes) {
 
 // ---- Time ----
 
-// Days since 1970-01-01 of a Gregorian date, and back (Howard Hinnant's algorithms).
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-struct CivilTime {
-  std::int64_t year;
-  unsigned month, day, hour, minute, second;
-  std::uint64_t micros;
-};
-
-CivilTime ToCivil(std::int64_t time_us) {
-  std::int64_t seconds = time_us / 1000000;
-  CivilTime t{};
-  t.micros = static_cast<std::uint64_t>(time_us % 1000000);
-  auto secs_of_day = static_cast<unsigned>(seconds % 86400);
-  std::int64_t days = seconds / 86400 + 719468;
-  const std::int64_t era = days / 146097;
-  const auto doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  t.day = doy - (153 * mp + 2) / 5 + 1;
-  t.month = mp < 10 ? mp + 3 : mp - 9;
-  t.year = static_cast<std::int64_t>(yoe) + era * 400 + (t.month <= 2);
-  t.hour = secs_of_day / 3600;
-  t.minute = secs_of_day / 60 % 60;
-  t.second = secs_of_day % 60;
-  return t;
-}
-
-// "2024-05-06 08:00:00.123" (Sysmon UtcTime, milliseconds).
+// "2024-05-06 08:00:00.123" (Sysmon UtcTime, milliseconds), from Quarry's own ISO formatting.
 void AppendUtcTime(std::int64_t time_us, std::string* out) {
-  CivilTime t = ToCivil(time_us);
-  char text[72];
-  std::snprintf(text, sizeof text, "%04lld-%02u-%02u %02u:%02u:%02u.%03llu",
-                static_cast<long long>(t.year), t.month, t.day, t.hour, t.minute, t.second,
-                static_cast<unsigned long long>(t.micros / 1000));
-  *out += text;
+  std::string iso = quarry::ingest::FormatIsoUtc(time_us);  // 2024-05-06T08:00:00.123456Z
+  out->append(iso, 0, 10).append(" ").append(iso, 11, 12);
 }
 
 // "2024-05-06T08:00:00.123456700Z" (TimeCreated/@SystemTime, 100 ns ticks as 9 digits).
 void AppendSystemTime(std::int64_t time_us, unsigned ticks, std::string* out) {
-  CivilTime t = ToCivil(time_us);
-  char text[80];
-  std::snprintf(text, sizeof text, "%04lld-%02u-%02uT%02u:%02u:%02u.%06llu%u00Z",
-                static_cast<long long>(t.year), t.month, t.day, t.hour, t.minute, t.second,
-                static_cast<unsigned long long>(t.micros), ticks % 10);
-  *out += text;
+  std::string iso = quarry::ingest::FormatIsoUtc(time_us);
+  out->append(iso, 0, 26).append(std::to_string(ticks % 10)).append("00Z");
 }
 
 // ---- The population: hosts and users ----
@@ -936,36 +895,6 @@ void AppendLogonGuid(std::uint32_t prefix, std::uint64_t logon_id, Rng& rng, std
 
 enum class Format { kSysmonXml, kSecurityXml, kFdrJsonl };
 
-// JSON string content: the quote, the backslash and control characters escaped (RFC 8259).
-void AppendJsonEscaped(std::string_view text, std::string* out) {
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          *out += "\\u00";
-          AppendHex(static_cast<unsigned char>(c), 2, out);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-}
-
 void AppendLowerHex(std::uint64_t value, std::string* out) {
   char hex[24];
   std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(value));
@@ -1026,7 +955,7 @@ class Generator {
     for (const Program& program : kPrograms) {
       for (std::uint32_t w = 0; w < program.weight; ++w) wheel_.push_back(program.kind);
     }
-    time_us_ = (DaysFromCivil(2024, 5, 6) * 86400 + 8 * 3600) * 1000000;
+    time_us_ = *quarry::ingest::ParseUtcTimestamp("2024-05-06 08:00:00");
     Rng fdr(Mix(seed, 4999));
     AppendRandomHex(fdr, 32, &cid_);
     for (char& c : cid_) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
@@ -1276,9 +1205,8 @@ class Generator {
       e += first ? "{\"" : ",\"";
       first = false;
       e += key;
-      e += "\":\"";
-      AppendJsonEscaped(value, &e);
-      e += '"';
+      e += "\":";
+      quarry::query::AppendJsonString(value, &e);
     };
     // Falcon process ids: each new process gets the host's next id; its parent is most of the
     // time a process of an earlier event on the same host, so that parents resolve.
