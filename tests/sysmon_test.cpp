@@ -225,12 +225,9 @@ TEST(EventXmlParserTest, DoesNotExpandDtdEntities) {
   std::string xml =
       "<!DOCTYPE Event [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
       "<Event><EventData><Data Name='CommandLine'>&b;</Data></EventData></Event>";
-  bool parsed = parser.Parse(xml.data(), xml.size(), &event, &error);
-  if (parsed) {
-    std::optional<std::string_view> value = event.Find("CommandLine");
-    ASSERT_TRUE(value.has_value());
-    EXPECT_EQ(value->find("aaaaaaaaaa"), std::string_view::npos);
-  }
+  // pugixml skips the DTD and leaves unknown entity references as written.
+  ASSERT_TRUE(parser.Parse(xml.data(), xml.size(), &event, &error)) << error;
+  EXPECT_EQ(event.Find("CommandLine"), "&b;");
 }
 
 }  // namespace
