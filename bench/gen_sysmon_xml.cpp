@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ingest/time_util.h"
+#include "schema/time_util.h"
 #include "query/text_escape.h"
 
 namespace quarry::bench {
@@ -149,13 +149,13 @@ std::string Base64(std::string_view bytes) {
 
 // "2024-05-06 08:00:00.123" (Sysmon UtcTime, milliseconds), from Quarry's own ISO formatting.
 void AppendUtcTime(std::int64_t time_us, std::string* out) {
-  std::string iso = quarry::ingest::FormatIsoUtc(time_us);  // 2024-05-06T08:00:00.123456Z
+  std::string iso = quarry::schema::FormatIsoUtc(time_us);  // 2024-05-06T08:00:00.123456Z
   out->append(iso, 0, 10).append(" ").append(iso, 11, 12);
 }
 
 // "2024-05-06T08:00:00.123456700Z" (TimeCreated/@SystemTime, 100 ns ticks as 9 digits).
 void AppendSystemTime(std::int64_t time_us, unsigned ticks, std::string* out) {
-  std::string iso = quarry::ingest::FormatIsoUtc(time_us);
+  std::string iso = quarry::schema::FormatIsoUtc(time_us);
   out->append(iso, 0, 26).append(std::to_string(ticks % 10)).append("00Z");
 }
 
@@ -955,7 +955,7 @@ class Generator {
     for (const Program& program : kPrograms) {
       for (std::uint32_t w = 0; w < program.weight; ++w) wheel_.push_back(program.kind);
     }
-    time_us_ = *quarry::ingest::ParseUtcTimestamp("2024-05-06 08:00:00");
+    time_us_ = *quarry::schema::ParseUtcTimestamp("2024-05-06 08:00:00");
     Rng fdr(Mix(seed, 4999));
     AppendRandomHex(fdr, 32, &cid_);
     for (char& c : cid_) c = static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);

@@ -1,11 +1,12 @@
 // Prepared INSERTs for input_files, process_events and ingest_warnings; every value is bound.
 #include "ingest/case_writer.h"
 
-#include "ingest/time_util.h"
+#include "schema/time_util.h"
 #include "schema/embedded_file.h"
 #include "schema/version.h"
 
 namespace quarry::ingest {
+using schema::NowIsoUtc;
 namespace sql {
 extern const schema::EmbeddedFile kEmbeddedFiles[];
 extern const int kEmbeddedFileCount;

@@ -2,9 +2,11 @@
 #include "ingest/crowdstrike.h"
 
 #include "ingest/normalize_util.h"
-#include "ingest/time_util.h"
+#include "schema/time_util.h"
 
 namespace quarry::ingest {
+using schema::ParseEpochMillis;
+using schema::ParseEpochSeconds;
 namespace {
 
 bool AllZero(std::string_view hex) { return hex.find_first_not_of('0') == std::string_view::npos; }

@@ -8,9 +8,10 @@
 #include <string_view>
 
 #include "ingest/normalize_util.h"
-#include "ingest/time_util.h"
+#include "schema/time_util.h"
 
 namespace quarry::ingest {
+using schema::ParseUtcTimestamp;
 namespace {
 
 constexpr std::string_view kSecurityProvider = "Microsoft-Windows-Security-Auditing";

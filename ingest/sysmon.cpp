@@ -3,9 +3,10 @@
 #include "ingest/sysmon.h"
 
 #include "ingest/normalize_util.h"
-#include "ingest/time_util.h"
+#include "schema/time_util.h"
 
 namespace quarry::ingest {
+using schema::ParseUtcTimestamp;
 namespace {
 
 constexpr std::string_view kSysmonProvider = "Microsoft-Windows-Sysmon";

@@ -4,7 +4,7 @@
 #include "ingest/json_record.h"
 #include "ingest/line_reader.h"
 #include "ingest/nxlog.h"
-#include "ingest/time_util.h"
+#include "schema/time_util.h"
 #include "ingest/windows_events.h"
 #include "tests/test_util.h"
 
@@ -106,8 +106,8 @@ TEST(NxlogTest, SysmonEventReadsAsFromXml) {
   EXPECT_EQ(row.process_name, "at.exe");
   EXPECT_EQ(row.user, "EX\\a");
   EXPECT_EQ(row.record_id, 829);
-  EXPECT_EQ(row.time_us, ingest::ParseUtcTimestamp("2026-05-02 06:48:59.131"));
-  EXPECT_EQ(row.log_time_us, ingest::ParseUtcTimestamp("2026-05-02 06:49:15"));
+  EXPECT_EQ(row.time_us, schema::ParseUtcTimestamp("2026-05-02 06:48:59.131"));
+  EXPECT_EQ(row.log_time_us, schema::ParseUtcTimestamp("2026-05-02 06:49:15"));
 }
 
 TEST(NxlogTest, ProcessIdLostByNxlogIsRecoveredFromTheMessage) {
@@ -143,18 +143,18 @@ TEST(NxlogTest, ProcessIdLostByNxlogIsRecoveredFromTheMessage) {
 }
 
 TEST(EpochTimeTest, ParsesCrowdStrikeTimes) {
-  EXPECT_EQ(ingest::ParseEpochSeconds("1682368414.719"), 1682368414719000);
-  EXPECT_EQ(ingest::ParseEpochSeconds("1682368414"), 1682368414000000);
-  EXPECT_EQ(ingest::ParseEpochSeconds("1682368414719"), 1682368414719000);  // milliseconds
-  EXPECT_EQ(ingest::ParseEpochMillis("1713805173418"), 1713805173418000);
+  EXPECT_EQ(schema::ParseEpochSeconds("1682368414.719"), 1682368414719000);
+  EXPECT_EQ(schema::ParseEpochSeconds("1682368414"), 1682368414000000);
+  EXPECT_EQ(schema::ParseEpochSeconds("1682368414719"), 1682368414719000);  // milliseconds
+  EXPECT_EQ(schema::ParseEpochMillis("1713805173418"), 1713805173418000);
   for (const char* bad : {"", ".5", "1.", "12a", "-5", "1.2.3"}) {
-    EXPECT_FALSE(ingest::ParseEpochSeconds(bad).has_value()) << bad;
+    EXPECT_FALSE(schema::ParseEpochSeconds(bad).has_value()) << bad;
   }
-  EXPECT_FALSE(ingest::ParseEpochMillis("17138.05").has_value());
+  EXPECT_FALSE(schema::ParseEpochMillis("17138.05").has_value());
   // Values whose microseconds would overflow are refused, not wrapped.
-  EXPECT_FALSE(ingest::ParseEpochSeconds("99999999999999.5").has_value());
-  EXPECT_FALSE(ingest::ParseEpochSeconds("999999999999999").has_value());
-  EXPECT_FALSE(ingest::ParseEpochMillis("999999999999999999").has_value());
+  EXPECT_FALSE(schema::ParseEpochSeconds("99999999999999.5").has_value());
+  EXPECT_FALSE(schema::ParseEpochSeconds("999999999999999").has_value());
+  EXPECT_FALSE(schema::ParseEpochMillis("999999999999999999").has_value());
 }
 
 TEST(JsonSniffTest, RecognisesKnownJsonAndSkipsOtherJson) {

@@ -1,9 +1,9 @@
 // ingest/time_util: the timestamp renderings of Sysmon and Windows, and ISO formatting.
-#include "ingest/time_util.h"
+#include "schema/time_util.h"
 
 #include <gtest/gtest.h>
 
-namespace quarry::ingest {
+namespace quarry::schema {
 namespace {
 
 TEST(TimeUtilTest, ParsesSysmonUtcTime) {
@@ -38,4 +38,4 @@ TEST(TimeUtilTest, FormatsIsoUtc) {
 }
 
 }  // namespace
-}  // namespace quarry::ingest
+}  // namespace quarry::schema

@@ -1,10 +1,10 @@
 // Timestamp parsing and formatting without the C library's local-time functions.
-#include "ingest/time_util.h"
+#include "schema/time_util.h"
 
 #include <chrono>
 #include <cstdio>
 
-namespace quarry::ingest {
+namespace quarry::schema {
 namespace {
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
@@ -135,4 +135,4 @@ std::string NowIsoUtc() {
   return FormatIsoUtc(us);
 }
 
-}  // namespace quarry::ingest
+}  // namespace quarry::schema

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace quarry::ingest {
+namespace quarry::schema {
 
 /// Parses "YYYY-MM-DD HH:MM:SS[.fraction]" or "YYYY-MM-DDTHH:MM:SS[.fraction][Z]" as UTC
 /// (Sysmon UtcTime; TimeCreated/@SystemTime with up to 9 fraction digits) into microseconds
@@ -28,4 +28,4 @@ std::string FormatIsoUtc(std::int64_t time_us);
 /// The current time as FormatIsoUtc text.
 std::string NowIsoUtc();
 
-}  // namespace quarry::ingest
+}  // namespace quarry::schema
