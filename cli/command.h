@@ -26,6 +26,8 @@ struct Command {
 
 Command IngestCommand();
 Command QueryCommand();
+Command DetectCommand();
+Command DetectionsCommand();
 
 /// Prints "quarry: error: <message>" on stderr and returns the exit code for the status.
 int ReportError(const Status& status);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "query/text_escape.h"
+#include <variant>
 
 namespace quarry::query {
 namespace {
@@ -53,14 +54,16 @@ std::size_t DisplayWidth(std::string_view text) {
   return width;
 }
 
-std::string NumberText(const Statement& stmt, int column) {
+template <typename Rows>
+std::string NumberText(const Rows& stmt, int column) {
   if (stmt.ColumnType(column) == ValueType::kInteger) return std::to_string(stmt.ColumnInt(column));
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.17g", stmt.ColumnDouble(column));
   return buffer;
 }
 
-void AppendJsonValue(const Statement& stmt, int column, std::string* out) {
+template <typename Rows>
+void AppendJsonValue(const Rows& stmt, int column, std::string* out) {
   switch (stmt.ColumnType(column)) {
     case ValueType::kNull:
       *out += "null";
@@ -76,7 +79,8 @@ void AppendJsonValue(const Statement& stmt, int column, std::string* out) {
   }
 }
 
-std::string JsonObject(const Statement& stmt) {
+template <typename Rows>
+std::string JsonObject(const Rows& stmt) {
   std::string line = "{";
   for (int c = 0; c < stmt.ColumnCount(); ++c) {
     if (c > 0) line += ", ";
@@ -99,7 +103,8 @@ std::string CsvField(std::string_view text) {
   return out;
 }
 
-std::string PlainValue(const Statement& stmt, int column) {
+template <typename Rows>
+std::string PlainValue(const Rows& stmt, int column) {
   switch (stmt.ColumnType(column)) {
     case ValueType::kNull:
       return "";
@@ -112,7 +117,8 @@ std::string PlainValue(const Statement& stmt, int column) {
 }
 
 // Prints the rows of one statement; returns the step failure, if any.
-Status PrintRows(Statement* stmt, OutputFormat format, std::ostream& out) {
+template <typename Rows>
+Status PrintRows(Rows* stmt, OutputFormat format, std::ostream& out) {
   const int columns = stmt->ColumnCount();
   std::vector<std::vector<std::string>> table;  // kTable only: widths need every row
   if (format == OutputFormat::kTable) {
@@ -179,7 +185,42 @@ Status PrintRows(Statement* stmt, OutputFormat format, std::ostream& out) {
   return Status::Ok();
 }
 
+
+// Rows already in memory (a detection's results) read like a statement.
+class TableRows {
+ public:
+  TableRows(const std::vector<std::string>& columns, const std::vector<std::vector<SqlValue>>& rows)
+      : columns_(columns), rows_(rows) {}
+  Result<bool> Step() { return ++next_ <= rows_.size(); }
+  int ColumnCount() const { return static_cast<int>(columns_.size()); }
+  std::string_view ColumnName(int column) const { return columns_[Index(column)]; }
+  ValueType ColumnType(int column) const {
+    const SqlValue& value = Value(column);
+    if (std::holds_alternative<std::monostate>(value)) return ValueType::kNull;
+    if (std::holds_alternative<std::int64_t>(value)) return ValueType::kInteger;
+    if (std::holds_alternative<double>(value)) return ValueType::kReal;
+    return ValueType::kText;
+  }
+  std::int64_t ColumnInt(int column) const { return std::get<std::int64_t>(Value(column)); }
+  double ColumnDouble(int column) const { return std::get<double>(Value(column)); }
+  std::string_view ColumnText(int column) const { return std::get<std::string>(Value(column)); }
+
+ private:
+  static std::size_t Index(int column) { return static_cast<std::size_t>(column); }
+  const SqlValue& Value(int column) const { return rows_[next_ - 1][Index(column)]; }
+  const std::vector<std::string>& columns_;
+  const std::vector<std::vector<SqlValue>>& rows_;
+  std::size_t next_ = 0;
+};
+
 }  // namespace
+
+Status PrintTable(const std::vector<std::string>& columns,
+                  const std::vector<std::vector<SqlValue>>& rows, OutputFormat format,
+                  std::ostream& out) {
+  TableRows table(columns, rows);
+  return PrintRows(&table, format, out);
+}
 
 std::optional<OutputFormat> ParseOutputFormat(std::string_view name) {
   if (name == "table") return OutputFormat::kTable;

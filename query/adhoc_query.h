@@ -6,7 +6,9 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "query/spl_compiler.h"
 #include "schema/case_db.h"
 #include "schema/status.h"
 
@@ -35,5 +37,10 @@ using QueryParams = std::map<std::string, std::string, std::less<>>;
 /// been written.
 Status RunAdHocQuery(schema::CaseDb* db, std::string_view sql, OutputFormat format,
                      std::ostream& out, const QueryParams& params = {});
+
+/// Prints rows held in memory (a detection's results) in `format`, as RunAdHocQuery would.
+Status PrintTable(const std::vector<std::string>& columns,
+                  const std::vector<std::vector<SqlValue>>& rows, OutputFormat format,
+                  std::ostream& out);
 
 }  // namespace quarry::query

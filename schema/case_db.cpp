@@ -53,6 +53,33 @@ int ReadOnlyAuthorizer(void*, int action, const char* arg1, const char*, const c
   }
 }
 
+// `quarry detect` may write its own tables and nothing else: the evidence (process events, input
+// files, warnings, lookups) stays as ingest left it whatever SQL runs on this connection.
+int ResultsAuthorizer(void*, int action, const char* arg1, const char*, const char*,
+                      const char*) {
+  switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_FUNCTION:
+    case SQLITE_RECURSIVE:
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+      return SQLITE_OK;
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE: {
+      if (arg1 == nullptr) return SQLITE_DENY;
+      std::string_view table(arg1);
+      return table == "detection_runs" || table == "detection_results" ||
+                     table == "risk_events" || table == "risk_incidents"
+                 ? SQLITE_OK
+                 : SQLITE_DENY;
+    }
+    default:
+      return SQLITE_DENY;
+  }
+}
+
 }  // namespace
 
 int LatestSchemaVersion() { return kEmbeddedFileCount; }
@@ -76,9 +103,15 @@ void Statement::BindText(int index, std::string_view value) {
   sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8);
 }
 
+void Statement::BindTextCopy(int index, std::string_view value) {
+  sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
 void Statement::BindBlob(int index, std::string_view value) {
   sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_STATIC);
 }
+
+void Statement::BindDouble(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
 
 void Statement::BindInt(int index, std::int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
 
@@ -193,15 +226,16 @@ CaseDb::~CaseDb() {
 Result<std::unique_ptr<CaseDb>> CaseDb::Open(const std::string& path, OpenMode mode) {
   bool in_memory = path == ":memory:";
   std::error_code exists_error;
-  if (mode == OpenMode::kReadOnly && !in_memory && !std::filesystem::exists(path, exists_error)) {
+  if (mode != OpenMode::kReadWrite && !in_memory && !std::filesystem::exists(path, exists_error)) {
     return Status(
         StatusCode::kNotFound,
         "no case database at " + path + (exists_error ? " (" + exists_error.message() + ")" : ""));
   }
   std::unique_ptr<SQLite::Database> db;
   try {
-    int flags = mode == OpenMode::kReadOnly ? SQLite::OPEN_READONLY
-                                            : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    int flags = mode == OpenMode::kReadOnly  ? SQLite::OPEN_READONLY
+                : mode == OpenMode::kResults ? SQLite::OPEN_READWRITE
+                                             : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db = std::make_unique<SQLite::Database>(path, flags, kBusyTimeoutMs);
   } catch (const SQLite::Exception& e) {
     return Status(StatusCode::kIoError, "cannot open case database " + path + ": " + e.what());
@@ -217,6 +251,13 @@ Result<std::unique_ptr<CaseDb>> CaseDb::Open(const std::string& path, OpenMode m
     }
     QUARRY_RETURN_IF_ERROR(cdb->Exec("PRAGMA query_only = ON"));
     sqlite3_set_authorizer(cdb->db_->getHandle(), ReadOnlyAuthorizer, nullptr);
+    return cdb;
+  }
+  if (mode == OpenMode::kResults) {
+    QUARRY_RETURN_IF_ERROR(cdb->CheckIdentity(/*allow_fresh=*/false));
+    QUARRY_RETURN_IF_ERROR(cdb->Exec("PRAGMA foreign_keys = ON"));
+    QUARRY_RETURN_IF_ERROR(cdb->Migrate());
+    sqlite3_set_authorizer(cdb->db_->getHandle(), ResultsAuthorizer, nullptr);
     return cdb;
   }
   QUARRY_RETURN_IF_ERROR(cdb->CheckIdentity(/*allow_fresh=*/true));
@@ -318,6 +359,8 @@ Result<std::int64_t> CaseDb::QueryInt(std::string_view sql) {
   if (!*row) return Status(StatusCode::kInternal, "query returned no row: " + std::string(sql));
   return stmt->ColumnInt(0);
 }
+
+sqlite3* CaseDb::handle() const { return db_->getHandle(); }
 
 std::int64_t CaseDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_->getHandle()); }
 

@@ -10,6 +10,7 @@
 
 #include "schema/status.h"
 
+struct sqlite3;
 struct sqlite3_stmt;
 namespace SQLite {
 class Database;
@@ -27,6 +28,7 @@ int LatestSchemaVersion();
 enum class OpenMode {
   kReadWrite,  ///< create if missing, migrate to the latest schema (ingest only)
   kReadOnly,   ///< must exist and be at the latest schema; every write fails
+  kResults,    ///< must exist; migrated; writes only the detection result tables (detect)
 };
 
 /// The type of a result column value.
@@ -45,9 +47,12 @@ class Statement {
 
   /// Binds text without copying: `value` must stay alive until the next Reset().
   void BindText(int index, std::string_view value);
+  /// Binds a copy of the text: `value` may go away at once.
+  void BindTextCopy(int index, std::string_view value);
   /// Binds bytes as a BLOB without copying, same lifetime rule as BindText.
   void BindBlob(int index, std::string_view value);
   void BindInt(int index, std::int64_t value);
+  void BindDouble(int index, double value);
   void BindNull(int index);
   /// Binds the text, or NULL when there is none.
   void BindText(int index, const std::optional<std::string>& value);
@@ -106,6 +111,8 @@ class CaseDb {
   Result<std::int64_t> QueryInt(std::string_view sql);
 
   std::int64_t LastInsertRowId() const;
+  /// The SQLite connection, for registering SQL functions (query/sql_functions.h).
+  sqlite3* handle() const;
   int SchemaVersion() const { return schema_version_; }
   OpenMode mode() const { return mode_; }
   const std::string& path() const { return path_; }

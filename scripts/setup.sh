@@ -8,7 +8,7 @@ shift
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 packages=(g++ cmake ninja-build pkg-config sqlite3 libsqlite3-dev libsqlitecpp-dev libpugixml-dev
-          libsimdjson-dev libcli11-dev libssl-dev libgtest-dev libgmock-dev)
+          libsimdjson-dev libcli11-dev libssl-dev libyaml-cpp-dev libpcre2-dev libgtest-dev libgmock-dev)
 
 missing=()
 for package in "${packages[@]}"; do
