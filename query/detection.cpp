@@ -218,8 +218,19 @@ Result<std::string> MacroLibrary::ExpandLevel(std::string_view text, int depth,
   std::string out;
   std::size_t pos = 0;
   while (true) {
-    std::size_t open = text.find('`', pos);
-    if (open == std::string_view::npos) break;
+    // A backtick inside a quoted string is text, not a macro call.
+    std::size_t open = pos;
+    bool quoted = false;
+    for (; open < text.size(); ++open) {
+      if (quoted && text[open] == '\\') {
+        ++open;
+      } else if (text[open] == '"') {
+        quoted = !quoted;
+      } else if (!quoted && text[open] == '`') {
+        break;
+      }
+    }
+    if (open >= text.size()) break;
     std::size_t close = text.find('`', open + 1);
     if (close == std::string_view::npos) return Invalid("unmatched ` in the search");
     out.append(text.substr(pos, open - pos));

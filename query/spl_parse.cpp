@@ -37,9 +37,15 @@ class Cursor {
   }
   // Consumes `keyword` when it is the next whole word (followed by a space, a parenthesis or the
   // end). Keywords are case-sensitive, as Splunk's AND/OR/NOT are.
-  bool ConsumeKeyword(std::string_view keyword) {
+  bool ConsumeKeyword(std::string_view keyword, bool any_case = false) {
     SkipSpace();
-    if (text_.substr(pos_, keyword.size()) != keyword) return false;
+    std::string_view next = text_.substr(pos_, keyword.size());
+    if (next.size() != keyword.size()) return false;
+    for (std::size_t i = 0; i < next.size(); ++i) {
+      char c = any_case ? static_cast<char>(std::toupper(static_cast<unsigned char>(next[i])))
+                        : next[i];
+      if (c != keyword[i]) return false;
+    }
     char after = Peek(keyword.size());
     if (after != '\0' && !IsSpace(after) && after != '(') return false;
     pos_ += keyword.size();
@@ -155,6 +161,7 @@ class SearchParser {
   Result<SearchNode> ParseInList(std::string field) {
     SearchNode node{SearchNode::Kind::kIn, {}, std::move(field), "=", {}};
     while (true) {
+      if (cursor_.Consume(',')) continue;  // Splunk tolerates an empty element: "a",, "b"
       Result<std::string> value = ReadValue(true);
       if (!value.ok()) return value.status();
       node.values.push_back(std::move(*value));
@@ -232,9 +239,9 @@ class EvalParser {
     Result<EvalNode> left = ParseAnd();
     while (left.ok()) {
       std::string op;
-      if (cursor_.ConsumeKeyword("OR")) {
+      if (cursor_.ConsumeKeyword("OR", true)) {
         op = "OR";
-      } else if (cursor_.ConsumeKeyword("XOR")) {
+      } else if (cursor_.ConsumeKeyword("XOR", true)) {
         op = "XOR";
       } else {
         break;
@@ -248,7 +255,7 @@ class EvalParser {
 
   Result<EvalNode> ParseAnd() {
     Result<EvalNode> left = ParseNot();
-    while (left.ok() && cursor_.ConsumeKeyword("AND")) {
+    while (left.ok() && cursor_.ConsumeKeyword("AND", true)) {
       Result<EvalNode> right = ParseNot();
       if (!right.ok()) return right;
       left = Binary("AND", std::move(*left), std::move(*right));
@@ -257,7 +264,7 @@ class EvalParser {
   }
 
   Result<EvalNode> ParseNot() {
-    if (cursor_.ConsumeKeyword("NOT")) {
+    if (cursor_.ConsumeKeyword("NOT", true)) {
       Result<EvalNode> operand = ParseNot();
       if (!operand.ok()) return operand;
       EvalNode node{EvalNode::Kind::kUnary, "NOT", {}};
@@ -280,7 +287,7 @@ class EvalParser {
         return Binary(op == "==" ? "=" : std::string(op), std::move(*left), std::move(*right));
       }
     }
-    if (cursor_.ConsumeKeyword("LIKE")) {
+    if (cursor_.ConsumeKeyword("LIKE", true)) {
       Result<EvalNode> right = ParseAdditive();
       if (!right.ok()) return right;
       return Binary("LIKE", std::move(*left), std::move(*right));
@@ -366,7 +373,11 @@ class EvalParser {
     std::size_t start = cursor_.pos();
     while (true) {
       char w = cursor_.Peek();
-      if (std::isalnum(static_cast<unsigned char>(w)) || w == '_' || w == '.' || w == ':' ||
+      // A dot joins a name (Processes.dest) only when a name character follows it; otherwise
+      // it is the concatenation operator (dest."-").
+      char after = cursor_.Peek(1);
+      bool name_dot = w == '.' && (std::isalnum(static_cast<unsigned char>(after)) || after == '_');
+      if (std::isalnum(static_cast<unsigned char>(w)) || w == '_' || name_dot || w == ':' ||
           w == '@' || w == '{' || w == '}') {
         cursor_.set_pos(cursor_.pos() + 1);
       } else {

@@ -1,0 +1,237 @@
+// Detections end to end: YAML and macros, the at.exe detection on the three-source fixture,
+// filters, re-runs, schedule replay, risk events and incidents, and the CLI around them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "query/detect.h"
+#include "query/detection.h"
+#include "tests/test_util.h"
+
+namespace quarry::testing {
+namespace {
+
+constexpr const char* kAtId = "4be54858-432f-11ec-8209-3e22fbd008af";
+const std::string kFixture =
+    SourcePath("fixtures/detections/scheduled_task_creation_on_remote_endpoint_using_at");
+
+std::string WithoutCr(const std::string& text) {
+  std::string out;
+  for (char c : text)
+    if (c != '\r') out.push_back(c);
+  return out;
+}
+
+TEST(DetectionYamlTest, V4ObservablesBecomeRiskAndThreatObjects) {
+  Result<query::Detection> detection = query::ParseDetectionYaml(R"(
+name: Example
+id: 11111111-2222-3333-4444-555555555555
+type: Anomaly
+search: '| tstats count from datamodel=Endpoint.Processes by Processes.dest'
+tags:
+  impact: 70
+  confidence: 50
+  risk_score: 99
+  mitre_attack_id: [T1053.002]
+  message: Host $dest$ ran $process_name$
+  observable:
+  - {name: dest, type: Endpoint, role: [Victim]}
+  - {name: user, type: User, role: [Victim]}
+  - {name: process_name, type: Process Name, role: [Attacker]}
+)",
+                                                                  "test.yml", "example");
+  ASSERT_TRUE(detection.ok()) << detection.status().message();
+  ASSERT_EQ(detection->risk_objects.size(), 2u);
+  EXPECT_EQ(detection->risk_objects[0].type, "system");
+  EXPECT_EQ(detection->risk_objects[1].type, "user");
+  EXPECT_EQ(detection->risk_objects[0].score, 35);  // 70 x 50 / 100, not tags.risk_score
+  ASSERT_EQ(detection->threat_objects.size(), 1u);
+  EXPECT_EQ(detection->threat_objects[0].type, "process_name");
+  EXPECT_EQ(detection->FilterMacroName(), "example_filter");
+  EXPECT_FALSE(detection->RaisesNotables());
+  EXPECT_TRUE(detection->AddsRisk());
+  EXPECT_EQ(detection->Severity(), "low");
+}
+
+TEST(DetectionYamlTest, RbaBlockWinsAndNonDetectionsAreRefused) {
+  Result<query::Detection> detection = query::ParseDetectionYaml(R"(
+name: New style
+id: x
+type: TTP
+search: '| tstats count from datamodel=Endpoint.Processes'
+rba:
+  message: On $dest$
+  risk_objects: [{field: dest, type: system, score: 64}]
+  threat_objects: [{field: process, type: process}]
+)",
+                                                                  "n.yml", "n");
+  ASSERT_TRUE(detection.ok());
+  EXPECT_EQ(detection->risk_message, "On $dest$");
+  EXPECT_EQ(detection->risk_objects[0].score, 64);
+  EXPECT_EQ(detection->Severity(), "high");
+  EXPECT_FALSE(query::ParseDetectionYaml("name: story\nid: y\n", "s.yml", "s").ok());
+  EXPECT_FALSE(query::ParseDetectionYaml("search: [unclosed", "b.yml", "b").ok());
+}
+
+TEST(MacroTest, ExpandsArgumentsRecursivelyAndDefaultsFilters) {
+  query::MacroLibrary macros;
+  macros.Add({"inner", {"f"}, "convert ctime($f$)", "t"});
+  macros.Add({"outer", {"a", "b"}, "`inner($a$)` | table $a$ $b$", "t"});
+  std::vector<std::string> defaulted;
+  Result<std::string> text = macros.Expand("x | `outer(first, second)` | `x_filter`", &defaulted);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  EXPECT_EQ(*text, "x | convert ctime(first) | table first second | search *");
+  EXPECT_EQ(defaulted, std::vector<std::string>{"x_filter"});
+  EXPECT_EQ(macros.Expand("eval q=\"`not a macro`\"").value(), "eval q=\"`not a macro`\"");
+  Result<std::string> missing = macros.Expand("`nope(1)`");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("macro `nope(1)` is not defined"), std::string::npos);
+  macros.Add({"loop", {}, "`loop`", "t"});
+  EXPECT_FALSE(macros.Expand("`loop`").ok());
+}
+
+TEST(RiskMessageTest, FillsTokensAndReportsUnknownOnes) {
+  std::vector<std::string> unknown;
+  std::string message = query::FillRiskMessage(
+      "Task created on $dest$ by $user$ via $nope$ ($dest$)", {"dest", "user"},
+      {std::string("WKS-1"), std::string("a\nb")}, &unknown);
+  EXPECT_EQ(message, "Task created on WKS-1 by a,b via  (WKS-1)");
+  EXPECT_EQ(unknown, std::vector<std::string>{"nope"});
+}
+
+TEST(AttackTableTest, TechniquesMapToTacticsInMatrixOrder) {
+  auto tactics = query::AttackTactics("T1053.002");
+  ASSERT_EQ(tactics.size(), 3u);
+  EXPECT_EQ(tactics[0], std::make_pair(std::string("TA0002"), std::string("Execution")));
+  EXPECT_EQ(tactics[1].first, "TA0003");
+  EXPECT_EQ(tactics[2].first, "TA0004");
+  EXPECT_TRUE(query::AttackTactics("T9999").empty());
+}
+
+TEST(BuiltinCatalogTest, AtExeDetectionAndItsMacrosAreBuiltIn) {
+  Result<query::Catalog> catalog = query::LoadCatalog({}, {});
+  ASSERT_TRUE(catalog.ok());
+  const query::Detection* at = catalog->Find(kAtId);
+  ASSERT_NE(at, nullptr);
+  EXPECT_EQ(at->name, "Scheduled Task Creation on Remote Endpoint using At");
+  ASSERT_EQ(at->risk_objects.size(), 1u);
+  EXPECT_EQ(at->risk_objects[0].score, 54);
+  EXPECT_EQ(at->Severity(), "medium");
+  Result<query::CompiledDetection> compiled = query::CompileDetection(*at, catalog->macros);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  EXPECT_EQ(compiled->filter_origin, "default");
+  EXPECT_TRUE(compiled->notes.empty());
+  EXPECT_EQ(compiled->filtered.columns,
+            (std::vector<std::string>{"dest", "user", "parent_process_name", "process_name",
+                                      "process", "process_id", "parent_process_id", "count",
+                                      "firstTime", "lastTime"}));
+}
+
+// ---- the quarry binary on the fixture ----
+
+class DetectCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_path_ = dir_.File("case.db");
+    RunResult ingest = RunQuarry({"ingest", "--db", db_path_, kFixture + "/sysmon.xml",
+                                  kFixture + "/security.xml", kFixture + "/falcon"});
+    ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  }
+  std::int64_t Count(const std::string& sql) {
+    auto db = OpenCase(db_path_, schema::OpenMode::kReadOnly);
+    return QueryInt(db.get(), sql);
+  }
+  TempDir dir_;
+  std::string db_path_;
+};
+
+TEST_F(DetectCliTest, AtExeRowsAreWhatSplunkReturns) {
+  RunResult run = RunQuarry({"detect", "--db", db_path_, "--only", kAtId, "--format", "csv"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(WithoutCr(run.out), WithoutCr(ReadFile(kFixture + "/expected.csv")));
+  EXPECT_NE(run.err.find("8 results, 8 notables"), std::string::npos) << run.err;
+}
+
+TEST_F(DetectCliTest, NotablesRiskEventsAndIncidentsAreRecordedAndRerunsReplace) {
+  for (int i = 0; i < 2; ++i) {
+    RunResult run = RunQuarry({"detect", "--db", db_path_});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM detection_runs"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM notables"), 8);
+  EXPECT_EQ(Count("SELECT count(*) FROM risk_events"), 8);
+  EXPECT_EQ(Count("SELECT count(*) FROM risk_events WHERE risk_score = 54 AND risk_object_type = "
+                  "'system' AND mitre_tactic_ids = '[\"TA0002\", \"TA0003\", \"TA0004\"]'"),
+            8);
+  EXPECT_EQ(Count("SELECT count(*) FROM risk_events WHERE risk_object = 'WKS-HR-09' AND "
+                  "risk_message = 'A Windows Scheduled Task was created on a remote endpoint "
+                  "from WKS-HR-09'"),
+            2);
+  // wks-fin-14: 4 notables x 54 = 216 within 24 hours; WKS-HR-09: 2 x 54 = 108.
+  EXPECT_EQ(Count("SELECT risk_score_sum FROM risk_by_object WHERE risk_object = "
+                  "'wks-fin-14.corp.example'"),
+            216);
+  EXPECT_EQ(Count("SELECT count(*) FROM risk_incidents WHERE rule LIKE 'Risk Threshold%'"), 2);
+  EXPECT_EQ(Count("SELECT risk_score_sum FROM risk_incidents WHERE risk_object = 'WKS-HR-09'"),
+            108);
+  // Detect never touches the evidence.
+  EXPECT_EQ(Count("SELECT count(*) FROM process_events"), 26);
+}
+
+TEST_F(DetectCliTest, UserFilterMacroRemovesResultsAndTheRunCountsThem) {
+  std::filesystem::create_directory(dir_.File("macros"));
+  WriteFile(dir_.File("macros/filter.yml"),
+            "name: scheduled_task_creation_on_remote_endpoint_using_at_filter\n"
+            "definition: search dest!=wks-fin-14* user!=\"CORP\\\\rvance\"\n");
+  RunResult run = RunQuarry({"detect", "--db", db_path_, "--macros", dir_.File("macros"),
+                             "--only", kAtId, "--format", "jsonl"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Count("SELECT results_before_filter FROM detection_runs"), 8);
+  EXPECT_EQ(Count("SELECT results FROM detection_runs"), 3);
+  EXPECT_EQ(Count("SELECT filter_removed FROM detection_runs"), 5);
+  EXPECT_EQ(Count("SELECT count(*) FROM detection_runs WHERE filter_origin LIKE '%filter.yml'"),
+            1);
+  EXPECT_EQ(run.out.find("wks-fin-14"), std::string::npos);
+  EXPECT_EQ(run.out.find("rvance"), std::string::npos);
+}
+
+TEST_F(DetectCliTest, TimeRangesAndScheduleReplay) {
+  // The newest event is 2026-06-02T19:30:00; -6h@h from it is 13:00.
+  RunResult range = RunQuarry(
+      {"detect", "--db", db_path_, "--only", kAtId, "--format", "csv", "--earliest", "-6h@h"});
+  ASSERT_EQ(range.exit_code, 0) << range.err;
+  EXPECT_EQ(std::count(range.out.begin(), range.out.end(), '\n'), 1 + 4) << range.out;
+  RunResult bad = RunQuarry({"detect", "--db", db_path_, "--earliest", "yesterday"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--earliest"), std::string::npos);
+
+  RunResult replay = RunQuarry(
+      {"detect", "--db", db_path_, "--only", kAtId, "--format", "csv", "--replay-schedule"});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  // Hourly runs search [H-70m, H-10m). The pid-7424 runs at 09:12:44 and 13:40:02 fall in the
+  // 10:00 and 14:00 runs: one notable, kept as the 10:00 run found it (count 1). The Sysmon and
+  // 4688 copies at 14:05:59/14:06:00 are both in the 15:00 run: still one row with count 2.
+  // Rows come in the order the runs raised them (10:00, 11:00, 15:00, 17:00, 20:00).
+  std::vector<std::string> rows;
+  std::istringstream lines(WithoutCr(ReadFile(kFixture + "/expected.csv")));
+  for (std::string line; std::getline(lines, line);) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 9u);
+  const std::string twice = "7424,6160,2,2026-06-02T09:12:44,2026-06-02T13:40:02";
+  ASSERT_NE(rows[6].find(twice), std::string::npos);
+  rows[6].replace(rows[6].find(twice), twice.size(),
+                  "7424,6160,1,2026-06-02T09:12:44,2026-06-02T09:12:44");
+  std::string expected;
+  for (int i : {0, 6, 7, 8, 1, 2, 3, 5, 4}) expected += rows[static_cast<std::size_t>(i)] + "\n";
+  EXPECT_EQ(WithoutCr(replay.out), expected);
+  EXPECT_EQ(Count("SELECT count(*) FROM detection_runs WHERE mode = 'schedule' AND searches = 7"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM detection_results WHERE run_time = "
+                  "'2026-06-02T10:00:00.000000Z' AND window_earliest = "
+                  "'2026-06-02T08:50:00.000000Z' AND window_latest = "
+                  "'2026-06-02T09:50:00.000000Z'"),
+            3);
+}
+
+}  // namespace
+}  // namespace quarry::testing
