@@ -233,5 +233,38 @@ TEST_F(DetectCliTest, TimeRangesAndScheduleReplay) {
             3);
 }
 
+TEST(DetectionsCliTest, ListShowAndTestTheBuiltInDetection) {
+  RunResult list = RunQuarry({"detections", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find(kAtId), std::string::npos);
+  EXPECT_NE(list.out.find("1 detections, 1 compile."), std::string::npos);
+  RunResult show = RunQuarry({"detections", "show", kAtId, "--sql"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("T1053.002 (TA0002 Execution, TA0003 Persistence"), std::string::npos);
+  EXPECT_NE(show.out.find("FROM process_events AS e"), std::string::npos);
+  // The bound LIKE pattern: two literal backslashes, each escaped for LIKE.
+  EXPECT_NE(show.out.find("?6 = %\\\\\\\\%"), std::string::npos) << show.out;
+  RunResult test = RunQuarry(
+      {"detections", "test", "scheduled_task_creation_on_remote_endpoint_using_at"});
+  EXPECT_EQ(test.exit_code, 0) << test.out << test.err;
+  EXPECT_NE(test.out.find("PASS: 2 result(s)"), std::string::npos) << test.out;
+  RunResult quiet = RunQuarry({"detections", "test", kAtId, "--data",
+                               SourcePath("fixtures/ingest/sysmon_event_viewer_saved.xml")});
+  EXPECT_EQ(quiet.exit_code, 1);
+  EXPECT_NE(quiet.out.find("FAIL: 0 result(s)"), std::string::npos) << quiet.out;
+  RunResult missing = RunQuarry({"detections", "show", "no-such-id"});
+  EXPECT_EQ(missing.exit_code, 2);
+}
+
+TEST(DetectionsCliTest, EscuLibraryLoadsAndMostOfItCompiles) {
+  const std::string escu = SharedPath("realdata/security_content/escu");
+  RunResult list = RunQuarry(
+      {"detections", "list", "--detections", escu + "/detections", "--macros", escu + "/macros"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  // 413 ESCU detections (their at.exe file replaces the built-in one of the same id).
+  EXPECT_NE(list.out.find("413 detections, 355 compile."), std::string::npos)
+      << list.out.substr(list.out.size() > 300 ? list.out.size() - 300 : 0);
+}
+
 }  // namespace
 }  // namespace quarry::testing

@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "ingest/ingest.h"
+#include "query/detect.h"
+#include "query/detection.h"
 #include "tests/test_util.h"
 
 namespace quarry::testing {
@@ -148,6 +150,27 @@ TEST_F(RealDataTest, NoRealEventMatchesRemoteAtButLocalAtIsThere) {
                      "SELECT count(*) FROM processes WHERE (process_name = 'at.exe' "
                      "OR original_file_name = 'at.exe') AND instr(process, '\\\\') > 0"),
             0);
+}
+
+TEST_F(RealDataTest, AtExeDetectionStaysQuietOnEveryRealSource) {
+  // The near misses of realdata/README.md (local at.exe, `sc \\fs02`, `net use \\fs03vuln\c$`,
+  // schtasks) in every source Quarry reads: the detection runs over them and finds nothing.
+  for (const char* set : {"realdata/xml-from-evtx", "realdata/crowdstrike",
+                          "realdata/security_content/data_sources", "realdata/nxlog-json"}) {
+    Ingest(set);
+  }
+  ASSERT_GT(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process_name = 'at.exe'"), 0);
+  db_.reset();
+  auto db = OpenCase(dir_.File("case.db"), schema::OpenMode::kResults);
+  Result<query::Catalog> catalog = query::LoadCatalog({}, {});
+  ASSERT_TRUE(catalog.ok());
+  query::DetectOptions options;
+  options.only = {"4be54858-432f-11ec-8209-3e22fbd008af"};
+  Result<query::DetectReport> report = query::RunDetections(db.get(), *catalog, options);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_TRUE(report->outcomes[0].ok) << report->outcomes[0].error;
+  EXPECT_EQ(report->outcomes[0].results.rows.size(), 0u);
+  EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM notables"), 0);
 }
 
 }  // namespace
