@@ -16,9 +16,15 @@ echo "Process events per host and source:"
   "SELECT dest, sourcetype, count(*) AS events, min(_time) AS first, max(_time) AS last
    FROM processes GROUP BY dest, sourcetype ORDER BY dest"
 echo
-echo "at.exe with a \\\\host argument (MITRE T1053.002, the logic of ESCU's remote-at detection):"
-"$quarry" query --db demo-case.db \
-  "SELECT _time, dest, user, parent_process_name, process FROM processes
-   WHERE (process_name = 'at.exe' OR original_file_name = 'at.exe') AND instr(process, '\\\\') > 0"
+echo "Detections (ESCU's remote-at detection is built in; add --detections DIR --macros DIR for more):"
+"$quarry" detect --db demo-case.db
 echo
-echo "Case database: $root/demo-case.db (see docs/schema.md; try: $quarry query --db demo-case.db \"SELECT * FROM processes\")"
+echo "Rows of the at.exe detection, as Splunk's statistics table shows them:"
+"$quarry" detect --db demo-case.db --only 4be54858-432f-11ec-8209-3e22fbd008af 2>/dev/null
+echo
+echo "Risk per object (Splunk ES scoring: impact 90 x confidence 60 / 100 = 54 per notable):"
+"$quarry" query --db demo-case.db \
+  "SELECT risk_object, risk_object_type, risk_score_sum, risk_events FROM risk_by_object
+   ORDER BY risk_score_sum DESC"
+echo
+echo "Case database: $root/demo-case.db (see docs/schema.md; try: $quarry query --db demo-case.db \"SELECT * FROM notables\")"
