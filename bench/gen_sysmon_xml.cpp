@@ -23,8 +23,8 @@
 #include <string_view>
 #include <vector>
 
-#include "schema/time_util.h"
 #include "query/text_escape.h"
+#include "schema/time_util.h"
 
 namespace quarry::bench {
 namespace {

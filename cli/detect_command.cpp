@@ -30,8 +30,8 @@ struct DetectFlags {
 };
 
 void PrintSummary(const query::DetectReport& report, std::ostream& out) {
-  std::vector<std::string> columns = {"detection", "type", "status", "results", "filter_removed",
-                                      "risk_events", "searches"};
+  std::vector<std::string> columns = {"detection",      "type",        "status",  "results",
+                                      "filter_removed", "risk_events", "searches"};
   std::vector<std::vector<query::SqlValue>> rows;
   std::int64_t failed = 0, results = 0, notables = 0;
   for (const query::DetectionOutcome& outcome : report.outcomes) {

@@ -35,7 +35,8 @@ struct DetectionsFlags {
 
 std::string Join(const std::vector<std::string>& values, std::string_view separator = ", ") {
   std::string out;
-  for (const std::string& value : values) out += (out.empty() ? "" : std::string(separator)) + value;
+  for (const std::string& value : values)
+    out += (out.empty() ? "" : std::string(separator)) + value;
   return out;
 }
 
@@ -46,10 +47,9 @@ int List(const query::Catalog& catalog) {
   for (const query::Detection& detection : catalog.detections) {
     Result<query::CompiledDetection> result = query::CompileDetection(detection, catalog.macros);
     compiled += result.ok() ? 1 : 0;
-    rows.push_back({detection.id, detection.name, detection.type,
-                    static_cast<std::int64_t>(detection.version),
-                    result.ok() ? std::string("yes") : "no: " + result.status().message(),
-                    detection.origin});
+    rows.push_back(
+        {detection.id, detection.name, detection.type, static_cast<std::int64_t>(detection.version),
+         result.ok() ? std::string("yes") : "no: " + result.status().message(), detection.origin});
   }
   Status printed = query::PrintTable(columns, rows, query::OutputFormat::kTable, std::cout);
   if (!printed.ok()) return ReportError(printed);
@@ -192,7 +192,8 @@ int Test(const query::Catalog& catalog, const DetectionsFlags& flags) {
                                      query::OutputFormat::kTable, std::cout);
   if (!printed.ok()) return ReportError(printed);
   std::size_t count = outcome.results.rows.size();
-  std::cout << "\n" << (count > 0 ? "PASS" : "FAIL") << ": " << count
+  std::cout << "\n"
+            << (count > 0 ? "PASS" : "FAIL") << ": " << count
             << " result(s); ESCU's true positive test passes when there is at least one.\n";
   return count > 0 ? kExitOk : kExitFailure;
 }
@@ -233,7 +234,8 @@ Command DetectionsCommand() {
     auto common = [flags](CLI::App* sub) {
       sub->add_option("--detections", flags->detection_dirs,
                       "Folder of ESCU detection YAML files (repeatable)");
-      sub->add_option("--macros", flags->macro_dirs, "Folder of ESCU macro YAML files (repeatable)");
+      sub->add_option("--macros", flags->macro_dirs,
+                      "Folder of ESCU macro YAML files (repeatable)");
     };
     flags->list = app->add_subcommand("list", "List the detections and whether each compiles");
     common(flags->list);

@@ -1,8 +1,8 @@
 // Prepared INSERTs for input_files, process_events and ingest_warnings; every value is bound.
 #include "ingest/case_writer.h"
 
-#include "schema/time_util.h"
 #include "schema/embedded_file.h"
+#include "schema/time_util.h"
 #include "schema/version.h"
 
 namespace quarry::ingest {

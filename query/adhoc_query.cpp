@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "query/text_escape.h"
-#include <variant>
 
 namespace quarry::query {
 namespace {
@@ -184,7 +184,6 @@ Status PrintRows(Rows* stmt, OutputFormat format, std::ostream& out) {
   }
   return Status::Ok();
 }
-
 
 // Rows already in memory (a detection's results) read like a statement.
 class TableRows {

@@ -251,7 +251,8 @@ Status SearchDetection(CaseDb* db, const Detection& detection, const CompiledDet
       if (!*any) continue;
     }
     ++outcome->searches;
-    Result<ResultTable> rows = RunSearch(db, filtered, window.earliest_us, window.latest_us, now_us);
+    Result<ResultTable> rows =
+        RunSearch(db, filtered, window.earliest_us, window.latest_us, now_us);
     if (!rows.ok()) return rows.status();
     Result<ResultTable> all =
         RunSearch(db, unfiltered, window.earliest_us, window.latest_us, now_us);
@@ -265,9 +266,8 @@ Status SearchDetection(CaseDb* db, const Detection& detection, const CompiledDet
     }
   }
   outcome->before_filter = static_cast<std::int64_t>(seen_unfiltered.size());
-  outcome->filter_removed =
-      std::max<std::int64_t>(0, outcome->before_filter -
-                                    static_cast<std::int64_t>(outcome->results.rows.size()));
+  outcome->filter_removed = std::max<std::int64_t>(
+      0, outcome->before_filter - static_cast<std::int64_t>(outcome->results.rows.size()));
   (void)detection;
   return Status::Ok();
 }
@@ -321,17 +321,29 @@ Status WriteOutcome(CaseDb* db, const Detection& detection, const CompiledDetect
   run->BindTextCopy(13, record.mode);
   std::string earliest = IsoOrNull(record.earliest_us);
   std::string latest = IsoOrNull(record.latest_us);
-  if (record.earliest_us) run->BindTextCopy(14, earliest); else run->BindNull(14);
-  if (record.latest_us) run->BindTextCopy(15, latest); else run->BindNull(15);
+  if (record.earliest_us)
+    run->BindTextCopy(14, earliest);
+  else
+    run->BindNull(14);
+  if (record.latest_us)
+    run->BindTextCopy(15, latest);
+  else
+    run->BindNull(15);
   run->BindInt(16, outcome->searches);
   run->BindInt(17, outcome->before_filter);
   run->BindInt(18, static_cast<std::int64_t>(outcome->results.rows.size()));
   run->BindInt(19, outcome->filter_removed);
   run->BindTextCopy(20, outcome->ok ? "ok" : "error");
-  if (outcome->ok) run->BindNull(21); else run->BindTextCopy(21, outcome->error);
+  if (outcome->ok)
+    run->BindNull(21);
+  else
+    run->BindTextCopy(21, outcome->error);
   std::string notes = JsonArray(outcome->notes);
   run->BindTextCopy(22, notes);
-  if (compiled) run->BindTextCopy(23, compiled->filtered.sql); else run->BindNull(23);
+  if (compiled)
+    run->BindTextCopy(23, compiled->filtered.sql);
+  else
+    run->BindNull(23);
   run->BindTextCopy(24, record.started_at);
   run->BindTextCopy(25, kQuarryVersion);
   QUARRY_RETURN_IF_ERROR(run->Run());
@@ -383,10 +395,18 @@ Status WriteOutcome(CaseDb* db, const Detection& detection, const CompiledDetect
     result->BindTextCopy(4, fields);
     std::vector<std::string> dest = CellValues(Cell(table, row, "dest"));
     std::vector<std::string> user = CellValues(Cell(table, row, "user"));
-    std::string dest_text = ValueText(Cell(table, row, "dest") ? *Cell(table, row, "dest") : SqlValue{});
-    std::string user_text = ValueText(Cell(table, row, "user") ? *Cell(table, row, "user") : SqlValue{});
-    if (dest.empty()) result->BindNull(5); else result->BindTextCopy(5, dest_text);
-    if (user.empty()) result->BindNull(6); else result->BindTextCopy(6, user_text);
+    std::string dest_text =
+        ValueText(Cell(table, row, "dest") ? *Cell(table, row, "dest") : SqlValue{});
+    std::string user_text =
+        ValueText(Cell(table, row, "user") ? *Cell(table, row, "user") : SqlValue{});
+    if (dest.empty())
+      result->BindNull(5);
+    else
+      result->BindTextCopy(5, dest_text);
+    if (user.empty())
+      result->BindNull(6);
+    else
+      result->BindTextCopy(6, user_text);
     result->BindTextCopy(7, time_iso);
     std::string window_earliest = schema::FormatIsoUtc(window.earliest_us);
     std::string window_latest = schema::FormatIsoUtc(window.latest_us);
@@ -404,8 +424,8 @@ Status WriteOutcome(CaseDb* db, const Detection& detection, const CompiledDetect
     const std::int64_t result_id = db->LastInsertRowId();
     if (!detection.AddsRisk()) continue;
 
-    std::string message = FillRiskMessage(detection.risk_message, table.columns, row,
-                                          &unknown_tokens);
+    std::string message =
+        FillRiskMessage(detection.risk_message, table.columns, row, &unknown_tokens);
     std::string threats = "[";
     for (const ThreatObject& threat : detection.threat_objects) {
       for (const std::string& value : CellValues(Cell(table, row, threat.field))) {
@@ -446,7 +466,8 @@ Status WriteOutcome(CaseDb* db, const Detection& detection, const CompiledDetect
                              "$ names no field of the results; it was left empty");
   }
   if (!unknown_tokens.empty()) {
-    Result<Statement> update = db->Prepare("UPDATE detection_runs SET notes = ?1 WHERE run_id = ?2");
+    Result<Statement> update =
+        db->Prepare("UPDATE detection_runs SET notes = ?1 WHERE run_id = ?2");
     if (!update.ok()) return update.status();
     std::string all_notes = JsonArray(outcome->notes);
     update->BindTextCopy(1, all_notes);
@@ -638,8 +659,7 @@ std::vector<std::pair<std::string, std::string>> AttackTactics(std::string_view 
   return out;
 }
 
-Result<CompiledDetection> CompileDetection(const Detection& detection,
-                                           const MacroLibrary& macros) {
+Result<CompiledDetection> CompileDetection(const Detection& detection, const MacroLibrary& macros) {
   CompiledDetection compiled;
   const std::string filter_call = "`" + detection.FilterMacroName() + "`";
   std::vector<std::string> defaulted;

@@ -24,12 +24,12 @@ struct ResultTable {
 /// A detection ready to run: its search expanded and compiled with and without its filter.
 struct CompiledDetection {
   std::string expanded_search;
-  CompiledSearch filtered;            ///< whole case
-  CompiledSearch unfiltered;          ///< whole case, filter macro as `search *`
-  CompiledSearch filtered_window;     ///< ?1 <= time < ?2
+  CompiledSearch filtered;         ///< whole case
+  CompiledSearch unfiltered;       ///< whole case, filter macro as `search *`
+  CompiledSearch filtered_window;  ///< ?1 <= time < ?2
   CompiledSearch unfiltered_window;
-  std::string filter_origin;          ///< the filter macro's file, or "default" (`search *`)
-  std::vector<std::string> notes;     ///< unknown fields, risk message tokens, ATT&CK ids
+  std::string filter_origin;       ///< the filter macro's file, or "default" (`search *`)
+  std::vector<std::string> notes;  ///< unknown fields, risk message tokens, ATT&CK ids
 };
 
 Result<CompiledDetection> CompileDetection(const Detection& detection, const MacroLibrary& macros);
@@ -41,10 +41,10 @@ Result<ResultTable> RunSearch(schema::CaseDb* db, const CompiledSearch& search,
 
 /// What to run and over which time.
 struct DetectOptions {
-  std::vector<std::string> only;          ///< ids (or names, file stems); empty: all
-  std::optional<std::string> earliest;    ///< ISO-8601 or Splunk relative time
+  std::vector<std::string> only;        ///< ids (or names, file stems); empty: all
+  std::optional<std::string> earliest;  ///< ISO-8601 or Splunk relative time
   std::optional<std::string> latest;
-  std::optional<std::string> now;         ///< default: the newest event in the case
+  std::optional<std::string> now;  ///< default: the newest event in the case
   bool replay_schedule = false;
 };
 
@@ -53,7 +53,7 @@ struct DetectionOutcome {
   const Detection* detection = nullptr;
   bool ok = false;
   std::string error;
-  ResultTable results;           ///< after the filter, de-duplicated across windows
+  ResultTable results;  ///< after the filter, de-duplicated across windows
   std::int64_t before_filter = 0;
   std::int64_t filter_removed = 0;
   std::int64_t searches = 0;

@@ -92,8 +92,9 @@ void ReadRisk(const YAML::Node& root, Detection* detection) {
     detection->risk_message = Scalar(rba["message"]);
     if (rba["risk_objects"] && rba["risk_objects"].IsSequence()) {
       for (const YAML::Node& object : rba["risk_objects"]) {
-        detection->risk_objects.push_back(RiskObject{
-            Scalar(object["field"]), Lower(Scalar(object["type"])), Integer(object["score"]).value_or(0)});
+        detection->risk_objects.push_back(RiskObject{Scalar(object["field"]),
+                                                     Lower(Scalar(object["type"])),
+                                                     Integer(object["score"]).value_or(0)});
       }
     }
     if (rba["threat_objects"] && rba["threat_objects"].IsSequence()) {
@@ -366,8 +367,8 @@ Result<Catalog> LoadCatalog(const std::vector<std::string>& detection_dirs,
   }
   for (int i = 0; i < builtin_detections::kEmbeddedFileCount; ++i) {
     const schema::EmbeddedFile& file = builtin_detections::kEmbeddedFiles[i];
-    Result<Detection> detection = ParseDetectionYaml(
-        file.text, "built-in:" + std::string(file.name), StemOf(file.name));
+    Result<Detection> detection =
+        ParseDetectionYaml(file.text, "built-in:" + std::string(file.name), StemOf(file.name));
     if (!detection.ok()) return Status(StatusCode::kInternal, detection.status().message());
     catalog.detections.push_back(std::move(*detection));
   }
@@ -376,8 +377,8 @@ Result<Catalog> LoadCatalog(const std::vector<std::string>& detection_dirs,
     if (!files.ok()) return files.status();
     for (const fs::path& path : *files) {
       Result<std::string> text = ReadFile(path);
-      Result<Macro> macro = text.ok() ? ParseMacroYaml(*text, path.string())
-                                      : Result<Macro>(text.status());
+      Result<Macro> macro =
+          text.ok() ? ParseMacroYaml(*text, path.string()) : Result<Macro>(text.status());
       if (!macro.ok()) {
         catalog.problems.push_back(CatalogProblem{path.string(), macro.status().message()});
         continue;

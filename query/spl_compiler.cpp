@@ -84,7 +84,8 @@ bool FieldPatternMatch(std::string_view name, std::string_view pattern, std::str
   if (name.substr(0, prefix.size()) != prefix) return false;
   if (name.substr(name.size() - suffix.size()) != suffix) return false;
   if (captured != nullptr)
-    *captured = std::string(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
+    *captured =
+        std::string(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
   return true;
 }
 
@@ -103,21 +104,33 @@ struct Field {
   bool multivalue = false;
 };
 
-const std::vector<std::string> kStoredFields = {
-    "dest",          "user",          "user_id",
-    "process",       "process_name",  "process_path",
-    "process_id",    "process_guid",  "process_hash",
-    "process_integrity_level",        "process_current_directory",
-    "original_file_name",             "parent_process",
-    "parent_process_name",            "parent_process_path",
-    "parent_process_id",              "parent_process_guid",
-    "parent_user",   "vendor_product", "action"};
+const std::vector<std::string> kStoredFields = {"dest",
+                                                "user",
+                                                "user_id",
+                                                "process",
+                                                "process_name",
+                                                "process_path",
+                                                "process_id",
+                                                "process_guid",
+                                                "process_hash",
+                                                "process_integrity_level",
+                                                "process_current_directory",
+                                                "original_file_name",
+                                                "parent_process",
+                                                "parent_process_name",
+                                                "parent_process_path",
+                                                "parent_process_id",
+                                                "parent_process_guid",
+                                                "parent_user",
+                                                "vendor_product",
+                                                "action"};
 
 const std::vector<std::string> kUnstoredCimFields = {
-    "cpu_load_percent", "loaded_file",  "mem_used",        "os",           "parent_process_exec",
-    "parent_process_hash", "process_exec", "tag",          "dest_bunit",   "dest_category",
-    "dest_priority",    "dest_is_expected", "dest_requires_av", "dest_should_timesync",
-    "dest_should_update", "user_bunit", "user_category",   "user_priority", "cim_entity_zone"};
+    "cpu_load_percent",    "loaded_file",          "mem_used",           "os",
+    "parent_process_exec", "parent_process_hash",  "process_exec",       "tag",
+    "dest_bunit",          "dest_category",        "dest_priority",      "dest_is_expected",
+    "dest_requires_av",    "dest_should_timesync", "dest_should_update", "user_bunit",
+    "user_category",       "user_priority",        "cim_entity_zone"};
 
 bool Contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
@@ -140,8 +153,8 @@ class Compiler {
       const SplCommand& command = (*commands)[i];
       Status status = i == 0 ? First(command) : Next(command);
       if (!status.ok()) {
-        return Invalid("command " + std::to_string(i + 1) + " (" + command.name + "): " +
-                       status.message());
+        return Invalid("command " + std::to_string(i + 1) + " (" + command.name +
+                       "): " + status.message());
       }
     }
     CompiledSearch out;
@@ -268,7 +281,8 @@ class Compiler {
         return ColumnRef{"e." + column, false, !integer, integer};
       }
       if (Contains(kUnstoredCimFields, column)) {
-        Note("field " + field + " is part of CIM Endpoint.Processes but no source Quarry reads "
+        Note("field " + field +
+             " is part of CIM Endpoint.Processes but no source Quarry reads "
              "fills it: it is always missing");
         return ColumnRef{"NULL"};
       }
@@ -279,20 +293,24 @@ class Compiler {
 
   // Splits `text` at the first top-level occurrence of the word `keyword` (any case).
   static std::pair<std::string, std::string> SplitAtWord(std::string_view text,
-                                                         std::string_view keyword,
-                                                         bool* found) {
+                                                         std::string_view keyword, bool* found) {
     int depth = 0;
     bool quoted = false;
     for (std::size_t i = 0; i < text.size(); ++i) {
       char c = text[i];
       if (quoted) {
-        if (c == '\\') ++i;
-        else if (c == '"') quoted = false;
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          quoted = false;
         continue;
       }
-      if (c == '"') quoted = true;
-      else if (c == '(') ++depth;
-      else if (c == ')') --depth;
+      if (c == '"')
+        quoted = true;
+      else if (c == '(')
+        ++depth;
+      else if (c == ')')
+        --depth;
       else if (depth == 0 && (i == 0 || std::isspace(static_cast<unsigned char>(text[i - 1]))) &&
                EqualsIgnoreCase(text.substr(i, keyword.size()), keyword) &&
                (i + keyword.size() == text.size() ||
@@ -311,7 +329,8 @@ class Compiler {
     std::vector<Aggregate> aggregates;
     std::size_t i = 0;
     auto skip = [&] {
-      while (i < text.size() && (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ','))
+      while (i < text.size() &&
+             (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ','))
         ++i;
     };
     auto word = [&] {
@@ -345,10 +364,10 @@ class Compiler {
         i = before_as;
       }
       if (function == "distinct_count") function = "dc";
-      static const std::vector<std::string> kKnown = {"count", "min",      "max",    "values",
-                                                      "dc",    "latest",   "earliest", "sum",
-                                                      "avg",   "list"};
-      if (!Contains(kKnown, function)) return Invalid("aggregate " + function + " is not supported");
+      static const std::vector<std::string> kKnown = {
+          "count", "min", "max", "values", "dc", "latest", "earliest", "sum", "avg", "list"};
+      if (!Contains(kKnown, function))
+        return Invalid("aggregate " + function + " is not supported");
       if (function != "count" && field.empty())
         return Invalid("aggregate " + function + " needs a field");
       aggregates.push_back(Aggregate{function, field, name});
@@ -370,12 +389,12 @@ class Compiler {
 
   static Result<std::int64_t> SpanMicros(std::string_view span) {
     std::size_t digits = 0;
-    while (digits < span.size() && std::isdigit(static_cast<unsigned char>(span[digits])))
-      ++digits;
+    while (digits < span.size() && std::isdigit(static_cast<unsigned char>(span[digits]))) ++digits;
     std::optional<std::int64_t> count = ParseInteger(span.substr(0, digits));
     std::string unit = Lower(span.substr(digits));
     static const std::map<std::string, std::int64_t> kUnits = {
-        {"s", 1}, {"sec", 1}, {"m", 60}, {"min", 60}, {"h", 3600}, {"hr", 3600}, {"d", 86400}, {"day", 86400}};
+        {"s", 1},    {"sec", 1},   {"m", 60},    {"min", 60},
+        {"h", 3600}, {"hr", 3600}, {"d", 86400}, {"day", 86400}};
     auto it = kUnits.find(unit);
     if (!count || *count <= 0 || *count > 100000 || it == kUnits.end())
       return Invalid("span=" + std::string(span) + " is not supported (use s, m, h or d)");
@@ -500,13 +519,13 @@ class Compiler {
     }
     for (const Aggregate& aggregate : *aggregates) {
       ColumnRef column = aggregate.field.empty() ? ColumnRef{} : TstatsColumn(aggregate.field);
-      select += (select.empty() ? "" : ", ") +
-                AggregateSql(aggregate, column, "e.time_us") + " AS " + Quote(aggregate.name);
+      select += (select.empty() ? "" : ", ") + AggregateSql(aggregate, column, "e.time_us") +
+                " AS " + Quote(aggregate.name);
       fields_.erase(std::remove_if(fields_.begin(), fields_.end(),
                                    [&](const Field& f) { return f.name == aggregate.name; }),
                     fields_.end());
-      fields_.push_back(Field{aggregate.name, aggregate.function == "values" ||
-                                                  aggregate.function == "list"});
+      fields_.push_back(
+          Field{aggregate.name, aggregate.function == "values" || aggregate.function == "list"});
     }
     std::string where_sql;
     for (const std::string& condition : conditions)
@@ -621,21 +640,25 @@ class Compiler {
       return "(CASE WHEN " + args[0] + " THEN " + args[1] + " ELSE " + args[2] + " END)";
     }
     if (name == "case") {
-      if (args.empty() || args.size() % 2 != 0) return Invalid("case() takes condition, value pairs");
+      if (args.empty() || args.size() % 2 != 0)
+        return Invalid("case() takes condition, value pairs");
       std::string sql = "(CASE";
       for (std::size_t i = 0; i < args.size(); i += 2)
         sql += " WHEN " + args[i] + " THEN " + args[i + 1];
       return sql + " END)";
     }
-    if (name == "isnull") return need(1, 1).ok() ? "(" + args[0] + " IS NULL)" : Result<std::string>(need(1, 1));
+    if (name == "isnull")
+      return need(1, 1).ok() ? "(" + args[0] + " IS NULL)" : Result<std::string>(need(1, 1));
     if (name == "isnotnull")
       return need(1, 1).ok() ? "(" + args[0] + " IS NOT NULL)" : Result<std::string>(need(1, 1));
     if (name == "null") return std::string("NULL");
     if (name == "true") return std::string("1");
     if (name == "false") return std::string("0");
     if (name == "now" || name == "time") return "(?" + std::to_string(kNowParam) + " / 1000000.0)";
-    if (name == "coalesce" && !args.empty()) return "coalesce(" + join(0) + (args.size() == 1 ? ", NULL" : "") + ")";
-    if (name == "len") return need(1, 1).ok() ? "length(" + args[0] + ")" : Result<std::string>(need(1, 1));
+    if (name == "coalesce" && !args.empty())
+      return "coalesce(" + join(0) + (args.size() == 1 ? ", NULL" : "") + ")";
+    if (name == "len")
+      return need(1, 1).ok() ? "length(" + args[0] + ")" : Result<std::string>(need(1, 1));
     if (name == "lower" || name == "upper" || name == "abs") {
       QUARRY_RETURN_IF_ERROR(need(1, 1));
       return name + "(" + args[0] + ")";
@@ -858,8 +881,9 @@ class Compiler {
         for (const Field& field : fields_) {
           if (!FieldPatternMatch(field.name, pattern, nullptr)) continue;
           matched = true;
-          bool seen = std::any_of(columns.begin(), columns.end(),
-                                  [&](const auto& column) { return column.second.name == field.name; });
+          bool seen = std::any_of(columns.begin(), columns.end(), [&](const auto& column) {
+            return column.second.name == field.name;
+          });
           if (!seen) columns.emplace_back(Quote(field.name), field);
         }
         if (!matched && keep_missing && pattern.find('*') == std::string::npos)
@@ -937,9 +961,9 @@ class Compiler {
     std::string time_sql = StageColumn("_time").sql;
     for (const Aggregate& aggregate : *aggregates) {
       ColumnRef column = aggregate.field.empty() ? ColumnRef{} : StageColumn(aggregate.field);
-      columns.emplace_back(AggregateSql(aggregate, column, time_sql),
-                           Field{aggregate.name, aggregate.function == "values" ||
-                                                     aggregate.function == "list"});
+      columns.emplace_back(
+          AggregateSql(aggregate, column, time_sql),
+          Field{aggregate.name, aggregate.function == "values" || aggregate.function == "list"});
     }
     std::string sql = "SELECT ";
     std::vector<Field> fields;

@@ -7,7 +7,6 @@
 namespace quarry::query {
 namespace {
 
-
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 Status Invalid(std::string message) {
@@ -42,8 +41,8 @@ class Cursor {
     std::string_view next = text_.substr(pos_, keyword.size());
     if (next.size() != keyword.size()) return false;
     for (std::size_t i = 0; i < next.size(); ++i) {
-      char c = any_case ? static_cast<char>(std::toupper(static_cast<unsigned char>(next[i])))
-                        : next[i];
+      char c =
+          any_case ? static_cast<char>(std::toupper(static_cast<unsigned char>(next[i]))) : next[i];
       if (c != keyword[i]) return false;
     }
     char after = Peek(keyword.size());

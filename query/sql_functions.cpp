@@ -17,8 +17,9 @@ namespace {
 
 std::string_view TextArg(sqlite3_value* value) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
-  return text == nullptr ? std::string_view()
-                         : std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(value)));
+  return text == nullptr
+             ? std::string_view()
+             : std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(value)));
 }
 
 void ResultText(sqlite3_context* context, std::string_view text) {
@@ -110,8 +111,7 @@ void MvMatch(sqlite3_context* context, int, sqlite3_value** argv) {
 void MvCount(sqlite3_context* context, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(context);
   std::string_view text = TextArg(argv[0]);
-  sqlite3_result_int64(context,
-                       1 + std::count(text.begin(), text.end(), kMultivalueSeparator));
+  sqlite3_result_int64(context, 1 + std::count(text.begin(), text.end(), kMultivalueSeparator));
 }
 
 void FreeCode(void* code) { pcre2_code_free(static_cast<pcre2_code*>(code)); }
@@ -128,8 +128,8 @@ pcre2_code* PatternArg(sqlite3_context* context, sqlite3_value** argv, int index
   if (code == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof message);
-    std::string text = "invalid regular expression \"" + std::string(pattern) + "\": " +
-                       reinterpret_cast<const char*>(message);
+    std::string text = "invalid regular expression \"" + std::string(pattern) +
+                       "\": " + reinterpret_cast<const char*>(message);
     sqlite3_result_error(context, text.c_str(), -1);
     return nullptr;
   }
@@ -163,8 +163,10 @@ void Replace(sqlite3_context* context, int, sqlite3_value** argv) {
   // Splunk writes group references as \1; PCRE2's extended substitution takes $1.
   std::string replacement;
   for (char c : TextArg(argv[2])) {
-    if (c == '$') replacement += "$$";
-    else replacement.push_back(c);
+    if (c == '$')
+      replacement += "$$";
+    else
+      replacement.push_back(c);
   }
   for (std::size_t i = 0; i + 1 < replacement.size(); ++i) {
     if (replacement[i] == '\\' && replacement[i + 1] >= '0' && replacement[i + 1] <= '9')
@@ -199,8 +201,9 @@ void Ctime(sqlite3_context* context, int, sqlite3_value** argv) {
   ResultText(context, *text);
 }
 
-constexpr const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
-                                   "July",    "August",   "September", "October", "November", "December"};
+constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                   "May",       "June",     "July",     "August",
+                                   "September", "October",  "November", "December"};
 constexpr const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                  "Thursday", "Friday", "Saturday"};
 
@@ -249,25 +252,53 @@ Result<std::string> FormatSplunkTime(std::int64_t time_us, std::string_view form
     }
     char c = format[++i];
     switch (c) {
-      case 'Y': AppendNumber(tm.tm_year + 1900L, 4, &out); break;
-      case 'y': AppendNumber((tm.tm_year + 1900L) % 100, 2, &out); break;
-      case 'm': AppendNumber(tm.tm_mon + 1, 2, &out); break;
-      case 'd': AppendNumber(tm.tm_mday, 2, &out); break;
+      case 'Y':
+        AppendNumber(tm.tm_year + 1900L, 4, &out);
+        break;
+      case 'y':
+        AppendNumber((tm.tm_year + 1900L) % 100, 2, &out);
+        break;
+      case 'm':
+        AppendNumber(tm.tm_mon + 1, 2, &out);
+        break;
+      case 'd':
+        AppendNumber(tm.tm_mday, 2, &out);
+        break;
       case 'e': {
         std::string day = std::to_string(tm.tm_mday);
         out += (day.size() < 2 ? " " : "") + day;
         break;
       }
-      case 'j': AppendNumber(tm.tm_yday + 1, 3, &out); break;
-      case 'H': AppendNumber(tm.tm_hour, 2, &out); break;
-      case 'I': AppendNumber(tm.tm_hour % 12 == 0 ? 12 : tm.tm_hour % 12, 2, &out); break;
-      case 'p': out += tm.tm_hour < 12 ? "AM" : "PM"; break;
-      case 'M': AppendNumber(tm.tm_min, 2, &out); break;
-      case 'S': AppendNumber(tm.tm_sec, 2, &out); break;
-      case 'b': out += std::string(kMonths[tm.tm_mon]).substr(0, 3); break;
-      case 'B': out += kMonths[tm.tm_mon]; break;
-      case 'a': out += std::string(kDays[tm.tm_wday]).substr(0, 3); break;
-      case 'A': out += kDays[tm.tm_wday]; break;
+      case 'j':
+        AppendNumber(tm.tm_yday + 1, 3, &out);
+        break;
+      case 'H':
+        AppendNumber(tm.tm_hour, 2, &out);
+        break;
+      case 'I':
+        AppendNumber(tm.tm_hour % 12 == 0 ? 12 : tm.tm_hour % 12, 2, &out);
+        break;
+      case 'p':
+        out += tm.tm_hour < 12 ? "AM" : "PM";
+        break;
+      case 'M':
+        AppendNumber(tm.tm_min, 2, &out);
+        break;
+      case 'S':
+        AppendNumber(tm.tm_sec, 2, &out);
+        break;
+      case 'b':
+        out += std::string(kMonths[tm.tm_mon]).substr(0, 3);
+        break;
+      case 'B':
+        out += kMonths[tm.tm_mon];
+        break;
+      case 'a':
+        out += std::string(kDays[tm.tm_wday]).substr(0, 3);
+        break;
+      case 'A':
+        out += kDays[tm.tm_wday];
+        break;
       case 'T': {
         Result<std::string> part = FormatSplunkTime(time_us, "%H:%M:%S");
         out += *part;
@@ -278,9 +309,15 @@ Result<std::string> FormatSplunkTime(std::int64_t time_us, std::string_view form
         out += *part;
         break;
       }
-      case 'z': out += "+0000"; break;
-      case 'Z': out += "UTC"; break;
-      case '%': out.push_back('%'); break;
+      case 'z':
+        out += "+0000";
+        break;
+      case 'Z':
+        out += "UTC";
+        break;
+      case '%':
+        out.push_back('%');
+        break;
       case '3':
       case '6':
       case 'N': {
@@ -315,17 +352,17 @@ Status RegisterSplFunctions(schema::CaseDb* db) {
   };
   check(sqlite3_create_function(handle, "spl_values", 1, flags, nullptr, nullptr, ValuesStep,
                                 ValuesFinal));
-  check(sqlite3_create_function(handle, "spl_earliest", 2, flags, nullptr, nullptr,
-                                PickStep<false>, PickFinal));
+  check(sqlite3_create_function(handle, "spl_earliest", 2, flags, nullptr, nullptr, PickStep<false>,
+                                PickFinal));
   check(sqlite3_create_function(handle, "spl_latest", 2, flags, nullptr, nullptr, PickStep<true>,
                                 PickFinal));
   check(sqlite3_create_function(handle, "spl_mv_match", 2, flags, nullptr, MvMatch, nullptr,
                                 nullptr));
-  check(sqlite3_create_function(handle, "spl_mvcount", 1, flags, nullptr, MvCount, nullptr,
-                                nullptr));
+  check(
+      sqlite3_create_function(handle, "spl_mvcount", 1, flags, nullptr, MvCount, nullptr, nullptr));
   check(sqlite3_create_function(handle, "spl_regex", 2, flags, nullptr, Regex, nullptr, nullptr));
-  check(sqlite3_create_function(handle, "spl_replace", 3, flags, nullptr, Replace, nullptr,
-                                nullptr));
+  check(
+      sqlite3_create_function(handle, "spl_replace", 3, flags, nullptr, Replace, nullptr, nullptr));
   check(sqlite3_create_function(handle, "spl_ctime", 2, flags, nullptr, Ctime, nullptr, nullptr));
   if (rc != SQLITE_OK) {
     return Status(StatusCode::kInternal,

@@ -55,8 +55,7 @@ int ReadOnlyAuthorizer(void*, int action, const char* arg1, const char*, const c
 
 // `quarry detect` may write its own tables and nothing else: the evidence (process events, input
 // files, warnings, lookups) stays as ingest left it whatever SQL runs on this connection.
-int ResultsAuthorizer(void*, int action, const char* arg1, const char*, const char*,
-                      const char*) {
+int ResultsAuthorizer(void*, int action, const char* arg1, const char*, const char*, const char*) {
   switch (action) {
     case SQLITE_SELECT:
     case SQLITE_READ:
@@ -70,8 +69,8 @@ int ResultsAuthorizer(void*, int action, const char* arg1, const char*, const ch
     case SQLITE_DELETE: {
       if (arg1 == nullptr) return SQLITE_DENY;
       std::string_view table(arg1);
-      return table == "detection_runs" || table == "detection_results" ||
-                     table == "risk_events" || table == "risk_incidents"
+      return table == "detection_runs" || table == "detection_results" || table == "risk_events" ||
+                     table == "risk_incidents"
                  ? SQLITE_OK
                  : SQLITE_DENY;
     }

@@ -1,11 +1,12 @@
 // Detections end to end: YAML and macros, the at.exe detection on the three-source fixture,
 // filters, re-runs, schedule replay, risk events and incidents, and the CLI around them.
+#include "query/detect.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <sstream>
 
-#include "query/detect.h"
 #include "query/detection.h"
 #include "tests/test_util.h"
 
@@ -40,7 +41,7 @@ tags:
   - {name: user, type: User, role: [Victim]}
   - {name: process_name, type: Process Name, role: [Attacker]}
 )",
-                                                                  "test.yml", "example");
+                                                                 "test.yml", "example");
   ASSERT_TRUE(detection.ok()) << detection.status().message();
   ASSERT_EQ(detection->risk_objects.size(), 2u);
   EXPECT_EQ(detection->risk_objects[0].type, "system");
@@ -65,7 +66,7 @@ rba:
   risk_objects: [{field: dest, type: system, score: 64}]
   threat_objects: [{field: process, type: process}]
 )",
-                                                                  "n.yml", "n");
+                                                                 "n.yml", "n");
   ASSERT_TRUE(detection.ok());
   EXPECT_EQ(detection->risk_message, "On $dest$");
   EXPECT_EQ(detection->risk_objects[0].score, 64);
@@ -184,14 +185,13 @@ TEST_F(DetectCliTest, UserFilterMacroRemovesResultsAndTheRunCountsThem) {
   WriteFile(dir_.File("macros/filter.yml"),
             "name: scheduled_task_creation_on_remote_endpoint_using_at_filter\n"
             "definition: search dest!=wks-fin-14* user!=\"CORP\\\\rvance\"\n");
-  RunResult run = RunQuarry({"detect", "--db", db_path_, "--macros", dir_.File("macros"),
-                             "--only", kAtId, "--format", "jsonl"});
+  RunResult run = RunQuarry({"detect", "--db", db_path_, "--macros", dir_.File("macros"), "--only",
+                             kAtId, "--format", "jsonl"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(Count("SELECT results_before_filter FROM detection_runs"), 8);
   EXPECT_EQ(Count("SELECT results FROM detection_runs"), 3);
   EXPECT_EQ(Count("SELECT filter_removed FROM detection_runs"), 5);
-  EXPECT_EQ(Count("SELECT count(*) FROM detection_runs WHERE filter_origin LIKE '%filter.yml'"),
-            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM detection_runs WHERE filter_origin LIKE '%filter.yml'"), 1);
   EXPECT_EQ(run.out.find("wks-fin-14"), std::string::npos);
   EXPECT_EQ(run.out.find("rvance"), std::string::npos);
 }
@@ -244,8 +244,8 @@ TEST(DetectionsCliTest, ListShowAndTestTheBuiltInDetection) {
   EXPECT_NE(show.out.find("FROM process_events AS e"), std::string::npos);
   // The bound LIKE pattern: two literal backslashes, each escaped for LIKE.
   EXPECT_NE(show.out.find("?6 = %\\\\\\\\%"), std::string::npos) << show.out;
-  RunResult test = RunQuarry(
-      {"detections", "test", "scheduled_task_creation_on_remote_endpoint_using_at"});
+  RunResult test =
+      RunQuarry({"detections", "test", "scheduled_task_creation_on_remote_endpoint_using_at"});
   EXPECT_EQ(test.exit_code, 0) << test.out << test.err;
   EXPECT_NE(test.out.find("PASS: 2 result(s)"), std::string::npos) << test.out;
   RunResult quiet = RunQuarry({"detections", "test", kAtId, "--data",

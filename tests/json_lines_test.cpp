@@ -4,8 +4,8 @@
 #include "ingest/json_record.h"
 #include "ingest/line_reader.h"
 #include "ingest/nxlog.h"
-#include "schema/time_util.h"
 #include "ingest/windows_events.h"
+#include "schema/time_util.h"
 #include "tests/test_util.h"
 
 namespace quarry::testing {

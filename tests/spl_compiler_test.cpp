@@ -1,9 +1,10 @@
 // The SPL-subset compiler: parsing, Splunk's semantics run on a small case, index use, errors.
+#include "query/spl_compiler.h"
+
 #include <gtest/gtest.h>
 
 #include "query/adhoc_query.h"
 #include "query/detect.h"
-#include "query/spl_compiler.h"
 #include "query/spl_parse.h"
 #include "query/sql_functions.h"
 #include "tests/test_util.h"
@@ -120,9 +121,10 @@ class CompiledSearchTest : public ::testing::Test {
   void SetUp() override {
     db_ = OpenCase(dir_.File("case.db"), schema::OpenMode::kReadWrite);
     ASSERT_TRUE(query::RegisterSplFunctions(db_.get()).ok());
-    ASSERT_TRUE(db_->Exec("INSERT INTO input_files (file_id, path, sha256, size_bytes, status, "
-                          "ingested_at, quarry_version) VALUES (1, 'f', 'x', 0, 'loaded', 't', 'v')")
-                    .ok());
+    ASSERT_TRUE(
+        db_->Exec("INSERT INTO input_files (file_id, path, sha256, size_bytes, status, "
+                  "ingested_at, quarry_version) VALUES (1, 'f', 'x', 0, 'loaded', 't', 'v')")
+            .ok());
     // time (s), dest, user, process_name, original_file_name, process, pid, parent name
     Add(1000, "H1", "D\\u1", "at.exe", "at.exe", "at \\\\h2 10:00 x", 10, "cmd.exe");
     Add(1001, "H1", "D\\u1", "AT.EXE", "at.exe", "at \\\\h2 10:00 x", 10, "cmd.exe");
@@ -143,8 +145,10 @@ class CompiledSearchTest : public ::testing::Test {
     ASSERT_TRUE(stmt.ok());
     stmt->BindInt(1, static_cast<std::int64_t>(time_s * 1000000));
     auto text = [&](int index, const char* value) {
-      if (value) stmt->BindTextCopy(index, value);
-      else stmt->BindNull(index);
+      if (value)
+        stmt->BindTextCopy(index, value);
+      else
+        stmt->BindNull(index);
     };
     text(2, dest);
     text(3, user);
@@ -166,8 +170,7 @@ class CompiledSearchTest : public ::testing::Test {
     Result<query::ResultTable> rows = query::RunSearch(db_.get(), *compiled, earliest, latest, 0);
     if (!rows.ok()) return "error: " + rows.status().message();
     std::ostringstream out;
-    EXPECT_TRUE(
-        query::PrintTable(rows->columns, rows->rows, query::OutputFormat::kCsv, out).ok());
+    EXPECT_TRUE(query::PrintTable(rows->columns, rows->rows, query::OutputFormat::kCsv, out).ok());
     std::string text = out.str();
     std::string lf;
     for (char c : text)
@@ -209,8 +212,7 @@ TEST_F(CompiledSearchTest, EqualsNotEqualsAndNotTreatMissingFieldsAsSplunkDoes) 
   EXPECT_EQ(Run(head + "Processes.original_file_name!=AT.EXE" + tail), "process_id,count\n");
   EXPECT_EQ(Run(head + "NOT Processes.original_file_name=at.exe" + tail),
             "process_id,count\n12,1\n13,1\n14,1\n");
-  EXPECT_EQ(Run(head + "Processes.user=*" + tail),
-            "process_id,count\n10,3\n12,1\n13,1\n14,1\n");
+  EXPECT_EQ(Run(head + "Processes.user=*" + tail), "process_id,count\n10,3\n12,1\n13,1\n14,1\n");
   EXPECT_EQ(Run(head + "NOT Processes.user=*" + tail), "process_id,count\n11,1\n");
   EXPECT_EQ(Run(head + "Processes.process_id IN (12, 13)" + tail),
             "process_id,count\n12,1\n13,1\n");
