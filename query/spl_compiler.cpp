@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "query/spl_parse.h"
+#include "query/sql_functions.h"
 
 namespace quarry::query {
 namespace {
@@ -703,6 +704,11 @@ class Compiler {
       QUARRY_RETURN_IF_ERROR(need(2, 2));
       return "spl_ctime(" + args[0] + ", " + args[1] + ")";
     }
+    if (name == "split") {  // a multivalue field: values joined by a line break
+      QUARRY_RETURN_IF_ERROR(need(2, 2));
+      return "(CASE WHEN " + args[1] + " = '' THEN " + args[0] + " ELSE replace(" + args[0] +
+             ", " + args[1] + ", char(10)) END)";
+    }
     if (name == "in") {
       if (args.size() < 2) return Invalid("in() takes a value and a list");
       return "(" + args[0] + " IN (" + join(1) + "))";
@@ -730,17 +736,18 @@ class Compiler {
       if (!node.ok()) return node.status();
       Result<std::string> sql = Expression(*node);
       if (!sql.ok()) return sql.status();
+      bool multivalue = node->kind == EvalNode::Kind::kCall && Lower(node->text) == "split";
       std::vector<std::pair<std::string, Field>> columns;
       bool replaced = false;
       for (const Field& field : fields_) {
         if (field.name == name) {
-          columns.emplace_back(*sql, Field{name});
+          columns.emplace_back(*sql, Field{name, multivalue});
           replaced = true;
         } else {
           columns.emplace_back(Quote(field.name), field);
         }
       }
-      if (!replaced) columns.emplace_back(*sql, Field{name});
+      if (!replaced) columns.emplace_back(*sql, Field{name, multivalue});
       AddStage(columns);
     }
     return Status::Ok();
@@ -914,6 +921,53 @@ class Compiler {
     return Filter(negated ? "coalesce(" + test + ", 0) = 0" : test + " = 1");
   }
 
+  // rex field=F "(?<name>...)": each named group becomes a field; no match leaves it as it was.
+  Status RexCommand(const std::string& args) {
+    std::string_view text = TrimSpace(args);
+    std::string field = "_raw";
+    if (text.substr(0, 6) == "field=") {
+      text.remove_prefix(6);
+      if (!text.empty() && text.front() == '"') {
+        std::size_t pos = 0;
+        Result<std::string> quoted = ReadQuotedString(text, &pos);
+        if (!quoted.ok()) return quoted.status();
+        field = *quoted;
+        text = TrimSpace(text.substr(pos));
+      } else {
+        std::size_t end = text.find_first_of(" \t");
+        field = std::string(text.substr(0, end));
+        text = end == std::string_view::npos ? "" : TrimSpace(text.substr(end));
+      }
+    }
+    if (field == "_raw") return Invalid("rex on _raw is not supported (name a field=)");
+    if (text.empty() || text.front() != '"')
+      return Invalid("rex options other than field= are not supported");
+    std::size_t pos = 0;
+    Result<std::string> pattern = ReadQuotedString(text, &pos);
+    if (!pattern.ok()) return pattern.status();
+    if (!TrimSpace(text.substr(pos)).empty())
+      return Invalid("rex options after the pattern are not supported");
+    Result<std::vector<std::string>> groups = RegexGroupNames(*pattern);
+    if (!groups.ok()) return groups.status();
+    std::vector<std::pair<std::string, Field>> columns = PassThrough();
+    std::string source = StageColumn(field).sql;
+    std::string bound_pattern = Bind(*pattern);
+    for (const std::string& group : *groups) {
+      std::string sql = "spl_rex(" + source + ", " + bound_pattern + ", " + Bind(group) + ")";
+      bool replaced = false;
+      for (auto& [expr, out] : columns) {
+        if (out.name == group) {
+          expr = "coalesce(" + sql + ", " + expr + ")";
+          out.multivalue = false;
+          replaced = true;
+        }
+      }
+      if (!replaced) columns.emplace_back(sql, Field{group});
+    }
+    AddStage(columns);
+    return Status::Ok();
+  }
+
   Status DedupCommand(const std::string& args) {
     Result<std::vector<std::string>> names = FieldList(args);
     if (!names.ok()) return names.status();
@@ -999,6 +1053,7 @@ class Compiler {
     if (name == "table") return TableCommand(command.args, true);
     if (name == "regex") return RegexCommand(command.args);
     if (name == "dedup") return DedupCommand(command.args);
+    if (name == "rex") return RexCommand(command.args);
     if (name == "stats") return StatsCommand(command.args);
     return Invalid("the `" + name + "` command is not supported");
   }

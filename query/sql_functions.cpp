@@ -155,6 +155,35 @@ void Regex(sqlite3_context* context, int, sqlite3_value** argv) {
   sqlite3_result_int(context, rc >= 0 ? 1 : 0);
 }
 
+void Rex(sqlite3_context* context, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(context);
+  pcre2_code* code = PatternArg(context, argv, 1);
+  if (code == nullptr) return;
+  std::string_view text = TextArg(argv[0]);
+  std::string group(TextArg(argv[2]));
+  pcre2_match_data* match = pcre2_match_data_create_from_pattern(code, nullptr);
+  int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, match,
+                       nullptr);
+  if (rc < 0) {
+    pcre2_match_data_free(match);
+    if (rc == PCRE2_ERROR_NOMATCH) return sqlite3_result_null(context);
+    return sqlite3_result_error(context, "regular expression match failed", -1);
+  }
+  PCRE2_SIZE length = 0;
+  int found = pcre2_substring_length_byname(match, reinterpret_cast<PCRE2_SPTR>(group.c_str()),
+                                            &length);
+  if (found != 0) {
+    pcre2_match_data_free(match);
+    return sqlite3_result_null(context);
+  }
+  std::vector<PCRE2_UCHAR> buffer(length + 1);
+  PCRE2_SIZE size = buffer.size();
+  pcre2_substring_copy_byname(match, reinterpret_cast<PCRE2_SPTR>(group.c_str()), buffer.data(),
+                              &size);
+  pcre2_match_data_free(match);
+  ResultText(context, std::string_view(reinterpret_cast<const char*>(buffer.data()), size));
+}
+
 void Replace(sqlite3_context* context, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(context);
   pcre2_code* code = PatternArg(context, argv, 1);
@@ -343,6 +372,37 @@ Result<std::string> FormatSplunkTime(std::int64_t time_us, std::string_view form
   return out;
 }
 
+Result<std::vector<std::string>> RegexGroupNames(std::string_view pattern) {
+  int error = 0;
+  PCRE2_SIZE offset = 0;
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
+  if (code == nullptr) {
+    PCRE2_UCHAR message[256];
+    pcre2_get_error_message(error, message, sizeof message);
+    return Status(StatusCode::kInvalidArgument,
+                  "invalid regular expression \"" + std::string(pattern) +
+                      "\": " + reinterpret_cast<const char*>(message));
+  }
+  std::uint32_t count = 0;
+  std::uint32_t entry_size = 0;
+  PCRE2_SPTR table = nullptr;
+  pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &count);
+  pcre2_pattern_info(code, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
+  pcre2_pattern_info(code, PCRE2_INFO_NAMETABLE, &table);
+  std::vector<std::pair<int, std::string>> groups;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    PCRE2_SPTR entry = table + i * entry_size;
+    int number = (entry[0] << 8) | entry[1];
+    groups.emplace_back(number, reinterpret_cast<const char*>(entry + 2));
+  }
+  pcre2_code_free(code);
+  std::sort(groups.begin(), groups.end());
+  std::vector<std::string> names;
+  for (auto& group : groups) names.push_back(std::move(group.second));
+  return names;
+}
+
 Status RegisterSplFunctions(schema::CaseDb* db) {
   sqlite3* handle = db->handle();
   const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
@@ -363,6 +423,7 @@ Status RegisterSplFunctions(schema::CaseDb* db) {
   check(sqlite3_create_function(handle, "spl_regex", 2, flags, nullptr, Regex, nullptr, nullptr));
   check(
       sqlite3_create_function(handle, "spl_replace", 3, flags, nullptr, Replace, nullptr, nullptr));
+  check(sqlite3_create_function(handle, "spl_rex", 3, flags, nullptr, Rex, nullptr, nullptr));
   check(sqlite3_create_function(handle, "spl_ctime", 2, flags, nullptr, Ctime, nullptr, nullptr));
   if (rc != SQLITE_OK) {
     return Status(StatusCode::kInternal,

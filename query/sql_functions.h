@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "schema/case_db.h"
 #include "schema/status.h"
@@ -23,11 +24,17 @@ inline constexpr char kMultivalueSeparator = '\n';
 ///  - spl_mvcount(x): how many values x holds; NULL for NULL.
 ///  - spl_regex(x, re): 1 when the PCRE pattern `re` matches somewhere in x; NULL for NULL x;
 ///    an invalid pattern is an SQL error naming it.
+///  - spl_rex(x, re, group): the text the named group `group` captured in the first match of
+///    `re` in x; NULL when x is NULL, nothing matches or the group did not take part.
 ///  - spl_replace(x, re, replacement): PCRE global substitution, `\1` style group references.
 ///  - spl_ctime(x, format): x (epoch seconds) as UTC text in Splunk's strftime `format`
 ///    (%Y %m %d %H %M %S %y %b %B %a %A %e %j %p %I %T %F %z %Z %% and %3N %6N %N subseconds);
 ///    x unchanged when it is not a number, as Splunk's convert ctime() leaves such values.
 Status RegisterSplFunctions(schema::CaseDb* db);
+
+/// The names of the named groups of a PCRE pattern, in group-number order; kInvalidArgument
+/// naming the pattern's error when it does not compile.
+Result<std::vector<std::string>> RegexGroupNames(std::string_view pattern);
 
 /// Formats `time_us` (microseconds since 1970 UTC) with a Splunk strftime format.
 /// kInvalidArgument for a conversion it does not know.

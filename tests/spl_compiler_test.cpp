@@ -247,6 +247,31 @@ TEST_F(CompiledSearchTest, LaterCommandsSearchWhereEvalTableRegexDedupStats) {
   EXPECT_EQ(Run(base + " | where dest=\"h1\""), "dest,count,names\n");  // eval compares exactly
 }
 
+TEST_F(CompiledSearchTest, EvalFunctionsRexSplitAndAggregates) {
+  const std::string base =
+      "| tstats count latest(Processes.process_name) as last earliest(Processes.process_name) "
+      "as first sum(Processes.process_id) as pids min(_time) as t from "
+      "datamodel=Endpoint.Processes by Processes.dest | rename Processes.dest as dest";
+  EXPECT_EQ(Run(base + " | table dest last first pids"),
+            "dest,last,first,pids\nH1,sched.exe,at.exe,41\nH2,net.exe,at.exe,39\n");
+  EXPECT_EQ(Run(base + " | convert ctime(t) | table t"),
+            "t\n01/01/1970 00:16:40\n01/01/1970 00:16:44\n");
+  EXPECT_EQ(Run(base + " | eval a=if(count>3, \"many\", \"few\"), b=case(dest==\"H2\", 2, "
+                       "true(), 1), c=coalesce(null(), lower(dest)), d=substr(last, 1, 3), "
+                       "e=replace(first, \"\\.exe$\", \"\"), f=len(dest) + 1, "
+                       "g=match(last, \"^n\") | table a b c d e f g"),
+            "a,b,c,d,e,f,g\nmany,1,h1,sch,at,3,0\nfew,2,h2,net,at,3,1\n");
+  EXPECT_EQ(Run(base + " | eval parts=split(\"a b c\", \" \"), n=mvcount(parts) | table n"),
+            "n\n3\n3\n");
+  EXPECT_EQ(Run("| tstats count from datamodel=Endpoint.Processes where "
+                "Processes.process_name=net.exe by Processes.process | rename Processes.* AS * "
+                "| rex field=process \"use (?<share>\\\\\\\\[^ ]+)\" | table share"),
+            "share\n\\\\h2\\c$\n");
+  EXPECT_EQ(Run("| tstats count from datamodel=Endpoint.Processes | rex field=x \"(?<a\""),
+            "error: command 2 (rex): invalid regular expression \"(?<a\": syntax error in "
+            "subpattern name (missing terminator?)");
+}
+
 TEST_F(CompiledSearchTest, SpanBinsTimeAndWindowsBoundTheSearch) {
   EXPECT_EQ(Run("| tstats count from datamodel=Endpoint.Processes by _time span=1h"),
             "_time,count\n0,6\n3600,1\n");
