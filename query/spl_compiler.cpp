@@ -696,6 +696,10 @@ class Compiler {
       QUARRY_RETURN_IF_ERROR(need(1, 1));
       return "spl_mvcount(" + args[0] + ")";
     }
+    if (name == "mvindex") {
+      QUARRY_RETURN_IF_ERROR(need(2, 3));
+      return "spl_mvindex(" + join(0) + ")";
+    }
     if (name == "mvjoin") {
       QUARRY_RETURN_IF_ERROR(need(2, 2));
       return "replace(" + args[0] + ", char(10), " + args[1] + ")";

@@ -114,6 +114,35 @@ void MvCount(sqlite3_context* context, int, sqlite3_value** argv) {
   sqlite3_result_int64(context, 1 + std::count(text.begin(), text.end(), kMultivalueSeparator));
 }
 
+// mvindex(x, start[, end]): values start..end (inclusive, 0-based, negative from the end).
+void MvIndex(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return sqlite3_result_null(context);
+  std::string_view text = TextArg(argv[0]);
+  std::vector<std::string_view> values;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = text.find(kMultivalueSeparator, start);
+    values.push_back(text.substr(start, end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  auto count = static_cast<std::int64_t>(values.size());
+  auto index = [&](sqlite3_value* value) {
+    std::int64_t i = sqlite3_value_int64(value);
+    return i < 0 ? i + count : i;
+  };
+  std::int64_t first = index(argv[1]);
+  std::int64_t last = argc > 2 ? index(argv[2]) : first;
+  if (first < 0 || first >= count || last < first) return sqlite3_result_null(context);
+  last = std::min(last, count - 1);
+  std::string out;
+  for (std::int64_t i = first; i <= last; ++i) {
+    if (i > first) out.push_back(kMultivalueSeparator);
+    out.append(values[static_cast<std::size_t>(i)]);
+  }
+  ResultText(context, out);
+}
+
 void FreeCode(void* code) { pcre2_code_free(static_cast<pcre2_code*>(code)); }
 
 // The compiled pattern of argument `index`, cached by SQLite for as long as the argument is the
@@ -423,6 +452,8 @@ Status RegisterSplFunctions(schema::CaseDb* db) {
   check(sqlite3_create_function(handle, "spl_regex", 2, flags, nullptr, Regex, nullptr, nullptr));
   check(
       sqlite3_create_function(handle, "spl_replace", 3, flags, nullptr, Replace, nullptr, nullptr));
+  check(sqlite3_create_function(handle, "spl_mvindex", -1, flags, nullptr, MvIndex, nullptr,
+                                nullptr));
   check(sqlite3_create_function(handle, "spl_rex", 3, flags, nullptr, Rex, nullptr, nullptr));
   check(sqlite3_create_function(handle, "spl_ctime", 2, flags, nullptr, Ctime, nullptr, nullptr));
   if (rc != SQLITE_OK) {

@@ -22,6 +22,8 @@ inline constexpr char kMultivalueSeparator = '\n';
 ///  - spl_mv_match(x, pattern): 1 when any value of multivalue x matches the SPL wildcard
 ///    pattern (`*` any run of characters), case-insensitively for ASCII; 0 otherwise (NULL too).
 ///  - spl_mvcount(x): how many values x holds; NULL for NULL.
+///  - spl_mvindex(x, start[, end]): the values from start to end (0-based, inclusive; negative
+///    counts from the end); NULL when out of range.
 ///  - spl_regex(x, re): 1 when the PCRE pattern `re` matches somewhere in x; NULL for NULL x;
 ///    an invalid pattern is an SQL error naming it.
 ///  - spl_rex(x, re, group): the text the named group `group` captured in the first match of

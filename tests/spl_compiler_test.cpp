@@ -261,8 +261,9 @@ TEST_F(CompiledSearchTest, EvalFunctionsRexSplitAndAggregates) {
                        "e=replace(first, \"\\.exe$\", \"\"), f=len(dest) + 1, "
                        "g=match(last, \"^n\") | table a b c d e f g"),
             "a,b,c,d,e,f,g\nmany,1,h1,sch,at,3,0\nfew,2,h2,net,at,3,1\n");
-  EXPECT_EQ(Run(base + " | eval parts=split(\"a b c\", \" \"), n=mvcount(parts) | table n"),
-            "n\n3\n3\n");
+  EXPECT_EQ(Run(base + " | eval parts=split(\"a b c\", \" \"), n=mvcount(parts), "
+                       "l=mvindex(parts, -1), m=mvjoin(mvindex(parts, 0, 1), \"+\") | table n l m"),
+            "n,l,m\n3,c,a+b\n3,c,a+b\n");
   EXPECT_EQ(Run("| tstats count from datamodel=Endpoint.Processes where "
                 "Processes.process_name=net.exe by Processes.process | rename Processes.* AS * "
                 "| rex field=process \"use (?<share>\\\\\\\\[^ ]+)\" | table share"),
