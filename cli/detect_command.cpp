@@ -102,7 +102,7 @@ int Run(const DetectFlags& flags) {
                 << "\n";
       return kExitFailure;
     }
-    Status printed = query::PrintTable(outcome.results.columns, outcome.results.rows,
+    Status printed = query::PrintTable(outcome.results.columns, query::DisplayRows(outcome.results),
                                        format.value_or(query::OutputFormat::kTable), std::cout);
     std::cout.flush();
     if (!printed.ok()) return ReportError(printed);

@@ -188,7 +188,7 @@ int Test(const query::Catalog& catalog, const DetectionsFlags& flags) {
     std::cout << "FAIL: the detection could not run: " << outcome.error << "\n";
     return kExitFailure;
   }
-  Status printed = query::PrintTable(outcome.results.columns, outcome.results.rows,
+  Status printed = query::PrintTable(outcome.results.columns, query::DisplayRows(outcome.results),
                                      query::OutputFormat::kTable, std::cout);
   if (!printed.ok()) return ReportError(printed);
   std::size_t count = outcome.results.rows.size();

@@ -1,6 +1,8 @@
 // Detection runner, notables, risk events and Splunk ES's default risk incident rules.
 #include "query/detect.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -80,13 +82,21 @@ void AppendJsonValue(const SqlValue& value, std::string* out) {
   }
 }
 
+std::vector<std::string> CellValues(const SqlValue* cell);
+
+// The row as a JSON object; a multivalue field is an array of its values.
 std::string RowJson(const ResultTable& table, const std::vector<SqlValue>& row) {
   std::string out = "{";
   for (std::size_t c = 0; c < table.columns.size(); ++c) {
     if (c) out += ", ";
     AppendJsonString(table.columns[c], &out);
     out += ": ";
-    AppendJsonValue(row[c], &out);
+    if (c < table.multivalue.size() && table.multivalue[c] &&
+        std::holds_alternative<std::string>(row[c])) {
+      out += JsonArray(CellValues(&row[c]));
+    } else {
+      AppendJsonValue(row[c], &out);
+    }
   }
   return out + "}";
 }
@@ -236,14 +246,32 @@ std::string IsoOrNull(std::optional<std::int64_t> time_us) {
 }
 
 // Runs one detection over its windows; fills `outcome` and returns the kept rows.
-Status SearchDetection(CaseDb* db, const Detection& detection, const CompiledDetection& compiled,
+// Counts the rows of one window that a window overlapping an earlier one already raised (the
+// same key: the tstats by-fields, or the whole row); `last_seen` maps a key to the end of the
+// last window that returned it. Rows of one window are never merged with each other.
+class OverlapFilter {
+ public:
+  bool IsRepeat(const std::string& key, const RunWindow& window) const {
+    auto it = last_seen_.find(key);
+    return it != last_seen_.end() && window.earliest_us < it->second;
+  }
+  void Remember(const std::string& key, const RunWindow& window) {
+    last_seen_[key] = window.latest_us;
+  }
+
+ private:
+  std::map<std::string, std::int64_t> last_seen_;
+};
+
+Status SearchDetection(CaseDb* db, const CompiledDetection& compiled,
                        const std::vector<RunWindow>& windows, bool windowed, std::int64_t now_us,
                        DetectionOutcome* outcome, std::vector<KeptRow>* kept) {
   const CompiledSearch& filtered = windowed ? compiled.filtered_window : compiled.filtered;
   const CompiledSearch& unfiltered = windowed ? compiled.unfiltered_window : compiled.unfiltered;
-  std::set<std::string> seen;
-  std::set<std::string> seen_unfiltered;
+  OverlapFilter seen, seen_unfiltered;
   outcome->results.columns = filtered.columns;
+  outcome->results.multivalue = filtered.multivalue;
+  std::int64_t before_filter = 0;
   for (const RunWindow& window : windows) {
     if (windowed) {
       Result<bool> any = WindowHasEvents(db, window.earliest_us, window.latest_us);
@@ -257,18 +285,24 @@ Status SearchDetection(CaseDb* db, const Detection& detection, const CompiledDet
     Result<ResultTable> all =
         RunSearch(db, unfiltered, window.earliest_us, window.latest_us, now_us);
     if (!all.ok()) return all.status();
-    for (const auto& row : all->rows)
-      seen_unfiltered.insert(RowKey(*all, row, unfiltered.key_columns));
+    std::vector<std::string> keys;
+    for (const auto& row : all->rows) {
+      keys.push_back(RowKey(*all, row, unfiltered.key_columns));
+      if (!seen_unfiltered.IsRepeat(keys.back(), window)) ++before_filter;
+    }
+    for (const std::string& key : keys) seen_unfiltered.Remember(key, window);
+    keys.clear();
     for (auto& row : rows->rows) {
-      if (!seen.insert(RowKey(*rows, row, filtered.key_columns)).second) continue;
+      keys.push_back(RowKey(*rows, row, filtered.key_columns));
+      if (seen.IsRepeat(keys.back(), window)) continue;
       kept->push_back(KeptRow{row, &window});
       outcome->results.rows.push_back(std::move(row));
     }
+    for (const std::string& key : keys) seen.Remember(key, window);
   }
-  outcome->before_filter = static_cast<std::int64_t>(seen_unfiltered.size());
+  outcome->before_filter = before_filter;
   outcome->filter_removed = std::max<std::int64_t>(
       0, outcome->before_filter - static_cast<std::int64_t>(outcome->results.rows.size()));
-  (void)detection;
   return Status::Ok();
 }
 
@@ -617,6 +651,18 @@ std::string ValueText(const SqlValue& value) {
   return "";
 }
 
+std::vector<std::vector<SqlValue>> DisplayRows(const ResultTable& table) {
+  std::vector<std::vector<SqlValue>> rows = table.rows;
+  for (auto& row : rows) {
+    for (std::size_t c = 0; c < row.size() && c < table.multivalue.size(); ++c) {
+      auto* text = std::get_if<std::string>(&row[c]);
+      if (table.multivalue[c] && text != nullptr)
+        std::replace(text->begin(), text->end(), kMultivalueSeparator, '\n');
+    }
+  }
+  return rows;
+}
+
 std::string FillRiskMessage(std::string_view message, const std::vector<std::string>& columns,
                             const std::vector<SqlValue>& row, std::vector<std::string>* unknown) {
   std::string out;
@@ -713,6 +759,7 @@ Result<ResultTable> RunSearch(CaseDb* db, const CompiledSearch& search, std::int
     BindValue(&*stmt, static_cast<int>(i) + kNowParam + 1, search.params[i]);
   ResultTable table;
   table.columns = search.columns;
+  table.multivalue = search.multivalue;
   while (true) {
     Result<bool> row = stmt->Step();
     if (!row.ok()) return row.status();
@@ -820,9 +867,14 @@ Result<DetectReport> RunDetections(CaseDb* db, const Catalog& catalog,
                                     report.latest_us.value_or(kMaxTime), std::nullopt});
       }
       if (outcome.error.empty()) {
-        Status searched = SearchDetection(db, *detection, *compiled, windows, windowed,
-                                          report.now_us, &outcome, &kept);
+        Status searched = SearchDetection(db, *compiled, windows, windowed, report.now_us,
+                                          &outcome, &kept);
         if (!searched.ok()) outcome.error = searched.message();
+        // A failure that made SQLite roll back the whole transaction (disk full, I/O, memory)
+        // ends the run: later writes would otherwise be committed one by one.
+        if (!searched.ok() && sqlite3_get_autocommit(db->handle()) != 0) {
+          return fail(Status(StatusCode::kIoError, detection->name + ": " + searched.message()));
+        }
       }
     }
     outcome.ok = outcome.error.empty();

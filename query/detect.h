@@ -18,6 +18,7 @@ namespace quarry::query {
 /// Rows a search returned, columns in the search's order.
 struct ResultTable {
   std::vector<std::string> columns;
+  std::vector<bool> multivalue;  ///< per column, as CompiledSearch::multivalue
   std::vector<std::vector<SqlValue>> rows;
 };
 
@@ -86,6 +87,9 @@ std::string FillRiskMessage(std::string_view message, const std::vector<std::str
 /// ATT&CK tactics of a technique (sub-techniques have their parent's): {id, name} pairs in
 /// matrix order; empty for an id the embedded table does not know.
 std::vector<std::pair<std::string, std::string>> AttackTactics(std::string_view technique_id);
+
+/// The rows for people: multivalue fields show one value per line, as Splunk's CSV export does.
+std::vector<std::vector<SqlValue>> DisplayRows(const ResultTable& table);
 
 /// A SqlValue as Splunk would print it ("" for NULL).
 std::string ValueText(const SqlValue& value);

@@ -167,6 +167,7 @@ class Compiler {
     for (std::size_t i = 0; i < fields_.size(); ++i) {
       sql += (i ? ", " : "") + Quote(fields_[i].name);
       out.columns.push_back(fields_[i].name);
+      out.multivalue.push_back(fields_[i].multivalue);
     }
     if (fields_.empty()) sql += "NULL AS \"_no_fields\" LIMIT 0";
     sql += "\nFROM " + Current();
@@ -702,7 +703,7 @@ class Compiler {
     }
     if (name == "mvjoin") {
       QUARRY_RETURN_IF_ERROR(need(2, 2));
-      return "replace(" + args[0] + ", char(10), " + args[1] + ")";
+      return "replace(" + args[0] + ", char(30), " + args[1] + ")";
     }
     if (name == "strftime") {
       QUARRY_RETURN_IF_ERROR(need(2, 2));
@@ -711,7 +712,7 @@ class Compiler {
     if (name == "split") {  // a multivalue field: values joined by a line break
       QUARRY_RETURN_IF_ERROR(need(2, 2));
       return "(CASE WHEN " + args[1] + " = '' THEN " + args[0] + " ELSE replace(" + args[0] +
-             ", " + args[1] + ", char(10)) END)";
+             ", " + args[1] + ", char(30)) END)";
     }
     if (name == "in") {
       if (args.size() < 2) return Invalid("in() takes a value and a list");

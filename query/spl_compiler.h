@@ -26,6 +26,7 @@ struct CompiledSearch {
   std::string sql;                       ///< one SELECT; ?1..?3 as above, then `params` from ?4
   std::vector<SqlValue> params;          ///< values for ?4, ?5, ...
   std::vector<std::string> columns;      ///< result fields in the search's order
+  std::vector<bool> multivalue;          ///< per column: values joined by kMultivalueSeparator
   std::vector<std::string> key_columns;  ///< the tstats by-fields as the result names them
   std::vector<std::string> notes;        ///< things a user should know (unknown fields, ...)
 };

@@ -12,8 +12,10 @@
 
 namespace quarry::query {
 
-/// Multivalue fields (values()) are held as their values joined by this character, sorted.
-inline constexpr char kMultivalueSeparator = '\n';
+/// Multivalue fields (values(), split()) are held as their values joined by this character
+/// (ASCII record separator), which log text does not hold the way it holds line breaks;
+/// output shows the values one per line (DisplayRows in detect.h) or as a JSON array.
+inline constexpr char kMultivalueSeparator = '\x1e';
 
 /// Registers on `db`:
 ///  - spl_values(x): aggregate; the distinct non-NULL values as text, sorted byte-wise, joined by

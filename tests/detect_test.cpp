@@ -96,7 +96,7 @@ TEST(RiskMessageTest, FillsTokensAndReportsUnknownOnes) {
   std::vector<std::string> unknown;
   std::string message = query::FillRiskMessage(
       "Task created on $dest$ by $user$ via $nope$ ($dest$)", {"dest", "user"},
-      {std::string("WKS-1"), std::string("a\nb")}, &unknown);
+      {std::string("WKS-1"), std::string("a\x1e" "b")}, &unknown);
   EXPECT_EQ(message, "Task created on WKS-1 by a,b via  (WKS-1)");
   EXPECT_EQ(unknown, std::vector<std::string>{"nope"});
 }
@@ -209,21 +209,27 @@ TEST_F(DetectCliTest, TimeRangesAndScheduleReplay) {
   RunResult replay = RunQuarry(
       {"detect", "--db", db_path_, "--only", kAtId, "--format", "csv", "--replay-schedule"});
   ASSERT_EQ(replay.exit_code, 0) << replay.err;
-  // Hourly runs search [H-70m, H-10m). The pid-7424 runs at 09:12:44 and 13:40:02 fall in the
-  // 10:00 and 14:00 runs: one notable, kept as the 10:00 run found it (count 1). The Sysmon and
-  // 4688 copies at 14:05:59/14:06:00 are both in the 15:00 run: still one row with count 2.
-  // Rows come in the order the runs raised them (10:00, 11:00, 15:00, 17:00, 20:00).
+  // Hourly runs search [H-70m, H-10m): consecutive windows touch but do not overlap, so each
+  // run raises its own notables, as Splunk would. The pid-7424 runs at 09:12:44 and 13:40:02
+  // fall in the 10:00 and 14:00 runs: two notables with count 1 each. The Sysmon and 4688 copies
+  // at 14:05:59/14:06:00 are both in the 15:00 run: one row with count 2.
   std::vector<std::string> rows;
   std::istringstream lines(WithoutCr(ReadFile(kFixture + "/expected.csv")));
   for (std::string line; std::getline(lines, line);) rows.push_back(line);
   ASSERT_EQ(rows.size(), 9u);
   const std::string twice = "7424,6160,2,2026-06-02T09:12:44,2026-06-02T13:40:02";
   ASSERT_NE(rows[6].find(twice), std::string::npos);
+  std::string later = rows[6];
   rows[6].replace(rows[6].find(twice), twice.size(),
                   "7424,6160,1,2026-06-02T09:12:44,2026-06-02T09:12:44");
+  later.replace(later.find(twice), twice.size(),
+                "7424,6160,1,2026-06-02T13:40:02,2026-06-02T13:40:02");
+  rows.push_back(later);  // index 9
+  // In the order the runs raised them: 10:00, 11:00, 14:00, 15:00, 17:00, 20:00.
   std::string expected;
-  for (int i : {0, 6, 7, 8, 1, 2, 3, 5, 4}) expected += rows[static_cast<std::size_t>(i)] + "\n";
+  for (int i : {0, 6, 7, 8, 1, 2, 9, 3, 5, 4}) expected += rows[static_cast<std::size_t>(i)] + "\n";
   EXPECT_EQ(WithoutCr(replay.out), expected);
+  EXPECT_EQ(Count("SELECT count(*) FROM risk_events"), 9);
   EXPECT_EQ(Count("SELECT count(*) FROM detection_runs WHERE mode = 'schedule' AND searches = 7"),
             1);
   EXPECT_EQ(Count("SELECT count(*) FROM detection_results WHERE run_time = "
@@ -231,6 +237,25 @@ TEST_F(DetectCliTest, TimeRangesAndScheduleReplay) {
                   "'2026-06-02T08:50:00.000000Z' AND window_latest = "
                   "'2026-06-02T09:50:00.000000Z'"),
             3);
+}
+
+TEST_F(DetectCliTest, OverlappingScheduleWindowsRaiseEachResultOnce) {
+  // The at.exe logic on a half-hourly schedule: every event lies in two overlapping windows.
+  std::string yaml = ReadFile(
+      SourcePath("query/builtin/detections/scheduled_task_creation_on_remote_endpoint_using_at.yml"));
+  yaml += "deployment:\n  scheduling:\n    cron_schedule: '*/30 * * * *'\n"
+          "    earliest_time: -70m@m\n    latest_time: -10m@m\n";
+  std::filesystem::create_directory(dir_.File("detections"));
+  WriteFile(dir_.File("detections/scheduled_task_creation_on_remote_endpoint_using_at.yml"), yaml);
+  RunResult run = RunQuarry({"detect", "--db", db_path_, "--detections", dir_.File("detections"),
+                             "--only", kAtId, "--format", "csv", "--replay-schedule"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // 9 results as with hourly runs (the 09:12 and 13:40 windows do not overlap), each once.
+  EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1 + 9) << run.out;
+  EXPECT_EQ(Count("SELECT count(*) FROM notables"), 9);
+  EXPECT_EQ(Count("SELECT count(*) FROM detection_results WHERE result_number = 1 AND run_time = "
+                  "'2026-06-02T09:30:00.000000Z'"),
+            1);  // the first run that saw the 09:12:44 event
 }
 
 TEST(DetectionsCliTest, ListShowAndTestTheBuiltInDetection) {
