@@ -524,8 +524,36 @@ struct RiskRow {
   std::vector<std::string> tactics;
 };
 
-// Splunk ES's two default risk incident rules, over every risk event of the case.
-Result<std::int64_t> ComputeRiskIncidents(CaseDb* db) {
+// The risk events of one object inside (end - span, end], kept up to date as `end` moves on.
+struct SlidingRisk {
+  explicit SlidingRisk(std::int64_t span) : span_us(span) {}
+
+  // Takes in the events before index `stop` and lets go of those at or before end - span.
+  void Advance(const std::vector<RiskRow>& rows, std::size_t stop, std::int64_t end_us) {
+    for (; added < stop; ++added) Count(rows[added], +1);
+    while (first < added && rows[first].time_us <= end_us - span_us) Count(rows[first++], -1);
+  }
+
+  void Count(const RiskRow& row, int delta) {
+    sum += delta * row.score;
+    auto bump = [delta](std::map<std::string, int>* counts, const std::string& key) {
+      if ((*counts)[key] += delta; (*counts)[key] == 0) counts->erase(key);
+    };
+    for (const std::string& tactic : row.tactics) bump(&tactics, tactic);
+    bump(&sources, row.source);
+  }
+
+  std::int64_t span_us;
+  std::size_t first = 0;
+  std::size_t added = 0;
+  std::int64_t sum = 0;
+  std::map<std::string, int> tactics;  // tactic id -> events holding it
+  std::map<std::string, int> sources;  // detection -> events
+};
+
+}  // namespace
+
+Result<std::int64_t> RecomputeRiskIncidents(CaseDb* db) {
   QUARRY_RETURN_IF_ERROR(db->Exec("DELETE FROM risk_incidents"));
   Result<Statement> read = db->Prepare(
       "SELECT risk_object, risk_object_type, time_us, risk_score, source, mitre_tactic_ids "
@@ -575,49 +603,32 @@ Result<std::int64_t> ComputeRiskIncidents(CaseDb* db) {
     return insert->Run();
   };
   for (const auto& [key, rows] : by_object) {
-    // Windows end at each risk event: (t - span, t].
+    // Windows (end - span, end] end at each risk event time; two sliding windows over the
+    // time-ordered events keep sums and per-tactic and per-source counts, so this is
+    // O(n log n) per object.
+    SlidingRisk day(24 * kHourUs), week(7 * 24 * kHourUs);
     std::int64_t best_sum = -1, best_end = 0, best_tactics = 0, best_sources = 0;
     std::int64_t best_t_count = -1, t_end = 0, t_sum = 0, t_sources = 0;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      std::int64_t end = rows[i].time_us;
-      std::int64_t sum = 0;
-      std::set<std::string> tactics, sources;
-      std::int64_t week_sum = 0;
-      std::set<std::string> week_tactics, week_sources;
-      for (std::size_t j = 0; j <= i; ++j) {
-        if (rows[j].time_us > end - 24 * kHourUs) {
-          sum += rows[j].score;
-          tactics.insert(rows[j].tactics.begin(), rows[j].tactics.end());
-          sources.insert(rows[j].source);
-        }
-        if (rows[j].time_us > end - 7 * 24 * kHourUs) {
-          week_sum += rows[j].score;
-          week_tactics.insert(rows[j].tactics.begin(), rows[j].tactics.end());
-          week_sources.insert(rows[j].source);
-        }
+    for (std::size_t i = 0; i < rows.size();) {
+      std::size_t next = i;
+      while (next < rows.size() && rows[next].time_us == rows[i].time_us) ++next;
+      const std::int64_t end_us = rows[i].time_us;
+      day.Advance(rows, next, end_us);
+      week.Advance(rows, next, end_us);
+      if (day.sum > 100 && day.sum > best_sum) {
+        best_sum = day.sum;
+        best_end = end_us;
+        best_tactics = static_cast<std::int64_t>(day.tactics.size());
+        best_sources = static_cast<std::int64_t>(day.sources.size());
       }
-      // Events at the same time belong to the same window end; count them all.
-      for (std::size_t j = i + 1; j < rows.size() && rows[j].time_us == end; ++j) {
-        sum += rows[j].score;
-        week_sum += rows[j].score;
-        tactics.insert(rows[j].tactics.begin(), rows[j].tactics.end());
-        week_tactics.insert(rows[j].tactics.begin(), rows[j].tactics.end());
-        sources.insert(rows[j].source);
-        week_sources.insert(rows[j].source);
+      auto week_tactics = static_cast<std::int64_t>(week.tactics.size());
+      if (week_tactics >= 3 && week.sources.size() >= 4 && week_tactics > best_t_count) {
+        best_t_count = week_tactics;
+        t_end = end_us;
+        t_sum = week.sum;
+        t_sources = static_cast<std::int64_t>(week.sources.size());
       }
-      if (sum > 100 && sum > best_sum) {
-        best_sum = sum;
-        best_end = end;
-        best_tactics = static_cast<std::int64_t>(tactics.size());
-        best_sources = static_cast<std::int64_t>(sources.size());
-      }
-      auto week_tactic_count = static_cast<std::int64_t>(week_tactics.size());
-      if (week_tactic_count >= 3 && week_sources.size() >= 4 && week_tactic_count > best_t_count) {
-        best_t_count = week_tactic_count;
-        t_end = end;
-        t_sum = week_sum;
-        t_sources = static_cast<std::int64_t>(week_sources.size());
-      }
+      i = next;
     }
     if (best_sum > 100) {
       QUARRY_RETURN_IF_ERROR(write("Risk Threshold Exceeded For Object Over 24 Hour Period", key,
@@ -632,7 +643,6 @@ Result<std::int64_t> ComputeRiskIncidents(CaseDb* db) {
   return incidents;
 }
 
-}  // namespace
 
 std::string ValueText(const SqlValue& value) {
   if (const auto* integer = std::get_if<std::int64_t>(&value)) return std::to_string(*integer);
@@ -887,7 +897,7 @@ Result<DetectReport> RunDetections(CaseDb* db, const Catalog& catalog,
     if (!written.ok()) return fail(written);
     report.outcomes.push_back(std::move(outcome));
   }
-  Result<std::int64_t> incidents = ComputeRiskIncidents(db);
+  Result<std::int64_t> incidents = RecomputeRiskIncidents(db);
   if (!incidents.ok()) return fail(incidents.status());
   report.risk_incidents = *incidents;
   QUARRY_RETURN_IF_ERROR(db->Exec("COMMIT"));

@@ -79,6 +79,10 @@ struct DetectReport {
 Result<DetectReport> RunDetections(schema::CaseDb* db, const Catalog& catalog,
                                    const DetectOptions& options);
 
+/// Replaces `risk_incidents` with Splunk ES's two default risk incident rules applied to every
+/// risk event of the case; returns how many incidents there are.
+Result<std::int64_t> RecomputeRiskIncidents(schema::CaseDb* db);
+
 /// Fills each `$field$` of `message` from the row; a token naming no column of the row is
 /// replaced by nothing and added to `unknown` (once).
 std::string FillRiskMessage(std::string_view message, const std::vector<std::string>& columns,

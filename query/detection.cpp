@@ -166,6 +166,9 @@ std::string StemOf(std::string_view file_name) {
   return stem;
 }
 
+// A search whose macros expand past this is refused: real ESCU searches stay under 10 KB.
+constexpr std::size_t kMaxExpandedSize = 1 << 20;
+
 std::string MacroKey(std::string_view name, std::size_t arity) {
   return std::string(name) + "(" + std::to_string(arity) + ")";
 }
@@ -264,6 +267,10 @@ Result<std::string> MacroLibrary::ExpandLevel(std::string_view text, int depth,
     Result<std::string> expanded = ExpandLevel(definition, depth + 1, defaulted);
     if (!expanded.ok()) return expanded;
     out += *expanded;
+    if (out.size() > kMaxExpandedSize) {
+      return Invalid("macro expansion grows past " + std::to_string(kMaxExpandedSize) +
+                     " bytes (a macro that calls itself several times?)");
+    }
     pos = close + 1;
   }
   out.append(text.substr(pos));

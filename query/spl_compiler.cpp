@@ -169,8 +169,9 @@ class Compiler {
       out.columns.push_back(fields_[i].name);
       out.multivalue.push_back(fields_[i].multivalue);
     }
-    if (fields_.empty()) sql += "NULL AS \"_no_fields\" LIMIT 0";
+    if (fields_.empty()) sql += "NULL AS \"_no_fields\"";
     sql += "\nFROM " + Current();
+    if (fields_.empty()) sql += "\nLIMIT 0";
     if (!sort_keys_.empty()) {
       sql += "\nORDER BY ";
       for (std::size_t i = 0; i < sort_keys_.size(); ++i)
@@ -280,7 +281,9 @@ class Compiler {
       std::string column(name);
       if (Contains(kStoredFields, column)) {
         bool integer = column == "process_id" || column == "parent_process_id";
-        return ColumnRef{"e." + column, false, !integer, integer};
+        // vendor_product and action are plain text columns: compare them as derived values.
+        bool nocase = !integer && column != "vendor_product" && column != "action";
+        return ColumnRef{"e." + column, false, nocase, integer};
       }
       if (Contains(kUnstoredCimFields, column)) {
         Note("field " + field +
@@ -607,7 +610,7 @@ class Compiler {
           std::string sql_op = op == "!=" ? "<>" : op;
           return "(" + *left + " " + sql_op + " " + *right + " COLLATE BINARY)";
         }
-        if (op == "LIKE") return "(" + *left + " LIKE " + *right + ")";
+        if (op == "LIKE") return "spl_like(" + *left + ", " + *right + ")";
         if (op == ".") return "(" + *left + " || " + *right + ")";
         if (op == "/") return "(CAST(" + *left + " AS REAL) / " + *right + ")";
         return "(" + *left + " " + op + " " + *right + ")";  // + - * %
@@ -675,7 +678,7 @@ class Compiler {
     }
     if (name == "like") {
       QUARRY_RETURN_IF_ERROR(need(2, 2));
-      return "(" + args[0] + " LIKE " + args[1] + ")";
+      return "spl_like(" + args[0] + ", " + args[1] + ")";
     }
     if (name == "match") {
       QUARRY_RETURN_IF_ERROR(need(2, 2));
@@ -686,11 +689,11 @@ class Compiler {
       return "spl_replace(" + join(0) + ")";
     }
     if (name == "tostring") {
-      QUARRY_RETURN_IF_ERROR(need(1, 2));
+      QUARRY_RETURN_IF_ERROR(need(1, 1));  // formats ("hex", "commas") are not supported
       return "CAST(" + args[0] + " AS TEXT)";
     }
     if (name == "tonumber") {
-      QUARRY_RETURN_IF_ERROR(need(1, 2));
+      QUARRY_RETURN_IF_ERROR(need(1, 1));  // a base other than 10 is not supported
       return "CAST(" + args[0] + " AS NUMERIC)";
     }
     if (name == "mvcount") {
@@ -716,7 +719,7 @@ class Compiler {
     }
     if (name == "in") {
       if (args.size() < 2) return Invalid("in() takes a value and a list");
-      return "(" + args[0] + " IN (" + join(1) + "))";
+      return "(" + args[0] + " COLLATE BINARY IN (" + join(1) + "))";
     }
     return Invalid("eval function " + node.text + "() is not supported");
   }

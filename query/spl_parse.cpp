@@ -68,6 +68,26 @@ class Cursor {
 
 // ---- search language -------------------------------------------------------------------------
 
+// Nesting deeper than this (parentheses, NOT, unary minus) is refused rather than recursed into.
+constexpr int kMaxDepth = 200;
+
+// Counts one level of recursion for as long as it lives.
+class DepthGuard {
+ public:
+  explicit DepthGuard(int* depth) : depth_(depth) { ++*depth_; }
+  ~DepthGuard() { --*depth_; }
+  DepthGuard(const DepthGuard&) = delete;
+  DepthGuard& operator=(const DepthGuard&) = delete;
+  bool TooDeep() const { return *depth_ > kMaxDepth; }
+
+ private:
+  int* depth_;
+};
+
+Status TooDeep() {
+  return Invalid("the expression nests more than " + std::to_string(kMaxDepth) + " levels deep");
+}
+
 bool IsWordStop(char c) {
   return IsSpace(c) || c == '(' || c == ')' || c == '=' || c == '!' || c == '<' || c == '>' ||
          c == ',' || c == '"' || c == '\0';
@@ -113,6 +133,8 @@ class SearchParser {
   }
 
   Result<SearchNode> ParseNot() {
+    DepthGuard guard(&depth_);
+    if (guard.TooDeep()) return TooDeep();
     if (cursor_.ConsumeKeyword("NOT")) {
       Result<SearchNode> child = ParseNot();
       if (!child.ok()) return child;
@@ -211,6 +233,7 @@ class SearchParser {
   }
 
   Cursor cursor_;
+  int depth_ = 0;
 };
 
 // ---- eval language ---------------------------------------------------------------------------
@@ -263,6 +286,8 @@ class EvalParser {
   }
 
   Result<EvalNode> ParseNot() {
+    DepthGuard guard(&depth_);
+    if (guard.TooDeep()) return TooDeep();
     if (cursor_.ConsumeKeyword("NOT", true)) {
       Result<EvalNode> operand = ParseNot();
       if (!operand.ok()) return operand;
@@ -324,6 +349,8 @@ class EvalParser {
   }
 
   Result<EvalNode> ParseUnary() {
+    DepthGuard guard(&depth_);
+    if (guard.TooDeep()) return TooDeep();
     cursor_.SkipSpace();
     if (cursor_.Peek() == '-') {
       cursor_.set_pos(cursor_.pos() + 1);
@@ -403,6 +430,7 @@ class EvalParser {
   }
 
   Cursor cursor_;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -76,9 +76,11 @@ void PickStep(sqlite3_context* context, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL)
     return;
   double time = sqlite3_value_double(argv[1]);
-  if (state->set && (kLatest ? time < state->time : time >= state->time)) return;
+  if (state->set && (kLatest ? time <= state->time : time >= state->time)) return;  // ties: first
+  sqlite3_value* copy = sqlite3_value_dup(argv[0]);
+  if (copy == nullptr) return sqlite3_result_error_nomem(context);
   sqlite3_value_free(state->value);
-  state->value = sqlite3_value_dup(argv[0]);
+  state->value = copy;
   state->time = time;
   state->set = true;
 }
@@ -175,6 +177,7 @@ void Regex(sqlite3_context* context, int, sqlite3_value** argv) {
   if (code == nullptr) return;
   std::string_view text = TextArg(argv[0]);
   pcre2_match_data* match = pcre2_match_data_create_from_pattern(code, nullptr);
+  if (match == nullptr) return sqlite3_result_error_nomem(context);
   int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, match,
                        nullptr);
   pcre2_match_data_free(match);
@@ -191,6 +194,7 @@ void Rex(sqlite3_context* context, int, sqlite3_value** argv) {
   std::string_view text = TextArg(argv[0]);
   std::string group(TextArg(argv[2]));
   pcre2_match_data* match = pcre2_match_data_create_from_pattern(code, nullptr);
+  if (match == nullptr) return sqlite3_result_error_nomem(context);
   int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, match,
                        nullptr);
   if (rc < 0) {
@@ -269,6 +273,42 @@ void AppendNumber(long value, int width, std::string* out) {
   std::string digits = std::to_string(value);
   if (static_cast<int>(digits.size()) < width) out->append(width - digits.size(), '0');
   *out += digits;
+}
+
+// eval's like(): `%` any run, `_` one character, case-sensitive (Splunk's eval compares exactly).
+bool LikeMatch(std::string_view text, std::string_view pattern) {
+  auto char_length = [&](std::size_t i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return std::min(n, text.size() - i);
+  };
+  std::size_t t = 0, p = 0, star = std::string_view::npos, resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '%') {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.size() && pattern[p] == '_') {
+      ++p;
+      t += char_length(t);
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      resume += char_length(resume);
+      t = resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '%') ++p;
+  return p == pattern.size();
+}
+
+void Like(sqlite3_context* context, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL)
+    return sqlite3_result_null(context);
+  sqlite3_result_int(context, LikeMatch(TextArg(argv[0]), TextArg(argv[1])) ? 1 : 0);
 }
 
 }  // namespace
@@ -454,6 +494,7 @@ Status RegisterSplFunctions(schema::CaseDb* db) {
       sqlite3_create_function(handle, "spl_replace", 3, flags, nullptr, Replace, nullptr, nullptr));
   check(sqlite3_create_function(handle, "spl_mvindex", -1, flags, nullptr, MvIndex, nullptr,
                                 nullptr));
+  check(sqlite3_create_function(handle, "spl_like", 2, flags, nullptr, Like, nullptr, nullptr));
   check(sqlite3_create_function(handle, "spl_rex", 3, flags, nullptr, Rex, nullptr, nullptr));
   check(sqlite3_create_function(handle, "spl_ctime", 2, flags, nullptr, Ctime, nullptr, nullptr));
   if (rc != SQLITE_OK) {

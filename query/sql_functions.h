@@ -26,6 +26,7 @@ inline constexpr char kMultivalueSeparator = '\x1e';
 ///  - spl_mvcount(x): how many values x holds; NULL for NULL.
 ///  - spl_mvindex(x, start[, end]): the values from start to end (0-based, inclusive; negative
 ///    counts from the end); NULL when out of range.
+///  - spl_like(x, pattern): eval's like(): `%` and `_` wildcards, case-sensitive.
 ///  - spl_regex(x, re): 1 when the PCRE pattern `re` matches somewhere in x; NULL for NULL x;
 ///    an invalid pattern is an SQL error naming it.
 ///  - spl_rex(x, re, group): the text the named group `group` captured in the first match of

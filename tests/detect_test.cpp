@@ -110,6 +110,80 @@ TEST(AttackTableTest, TechniquesMapToTacticsInMatrixOrder) {
   EXPECT_TRUE(query::AttackTactics("T9999").empty());
 }
 
+TEST(MacroTest, RunawayExpansionIsRefused) {
+  query::MacroLibrary macros;
+  for (int i = 0; i < 30; ++i) {
+    macros.Add({"m" + std::to_string(i), {},
+                "`m" + std::to_string(i + 1) + "` `m" + std::to_string(i + 1) + "`", "t"});
+  }
+  macros.Add({"m30", {}, "x", "t"});
+  Result<std::string> text = macros.Expand("`m0`");
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.status().message().find("grows past"), std::string::npos);
+}
+
+// Risk events written straight into a case, to test the incident rules alone.
+class RiskIncidentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    { OpenCase(dir_.File("case.db"), schema::OpenMode::kReadWrite); }
+    db_ = OpenCase(dir_.File("case.db"), schema::OpenMode::kResults);
+    ASSERT_TRUE(db_->Exec("INSERT INTO detection_runs (run_id, detection_id, detection_name, "
+                          "detection_type, origin, mitre_attack_ids, analytic_stories, "
+                          "filter_macro, filter_origin, mode, searches, results_before_filter, "
+                          "results, filter_removed, status, notes, started_at, quarry_version) "
+                          "VALUES (1, 'd', 'd', 'TTP', 'o', '[]', '[]', 'f', 'default', 'range', "
+                          "1, 0, 0, 0, 'ok', '[]', 't', 'v'); INSERT INTO detection_results "
+                          "(result_id, run_id, detection_id, result_number, fields, result_time) "
+                          "VALUES (1, 1, 'd', 1, '{}', 't')")
+                    .ok());
+  }
+  void Risk(double hours, const char* object, int score, const char* source,
+            const char* tactics) {
+    auto stmt = db_->Prepare(
+        "INSERT INTO risk_events (result_id, run_id, detection_id, source, _time, time_us, "
+        "risk_object, risk_object_type, risk_score, risk_message, threat_objects, "
+        "mitre_technique_ids, mitre_tactic_ids, mitre_tactics, analytic_stories) VALUES (1, 1, "
+        "'d', ?1, 't', ?2, ?3, 'system', ?4, 'm', '[]', '[]', ?5, '[]', '[]')");
+    ASSERT_TRUE(stmt.ok());
+    stmt->BindTextCopy(1, source);
+    stmt->BindInt(2, static_cast<std::int64_t>(hours * 3600) * 1000000);
+    stmt->BindTextCopy(3, object);
+    stmt->BindInt(4, score);
+    stmt->BindTextCopy(5, tactics);
+    ASSERT_TRUE(stmt->Run().ok());
+  }
+  TempDir dir_;
+  std::unique_ptr<schema::CaseDb> db_;
+};
+
+TEST_F(RiskIncidentTest, ScoreOverOneHundredInTwentyFourHours) {
+  Risk(0, "A", 54, "s1", "[]");
+  Risk(24, "A", 54, "s1", "[]");   // exactly 24 h later: the first one is out of its window
+  Risk(100, "B", 54, "s1", "[]");
+  Risk(123.9, "b", 54, "s1", "[]");  // same object, other case: 108 within 24 h
+  Risk(124, "B", 300, "s2", "[]");   // (100 h, 124 h]: 54 + 300 = 354 -> high
+  ASSERT_EQ(query::RecomputeRiskIncidents(db_.get()).value(), 1);
+  EXPECT_EQ(QueryJsonl(db_.get(), "SELECT risk_object, window_start, window_end, risk_score_sum, "
+                                  "sources, severity FROM risk_incidents"),
+            "{\"risk_object\": \"B\", \"window_start\": \"1970-01-05T04:00:00.000000Z\", "
+            "\"window_end\": \"1970-01-06T04:00:00.000000Z\", \"risk_score_sum\": 354, "
+            "\"sources\": 2, \"severity\": \"high\"}\n");
+}
+
+TEST_F(RiskIncidentTest, ThreeTacticsFromFourDetectionsInSevenDays) {
+  Risk(0, "H", 10, "d1", "[\"TA0002\"]");
+  Risk(50, "H", 10, "d2", "[\"TA0003\"]");
+  Risk(100, "H", 10, "d3", "[\"TA0003\"]");
+  Risk(160, "H", 10, "d4", "[\"TA0008\"]");  // 160 h: d1 (0 h) is still within 168 h
+  Risk(400, "G", 10, "d1", "[\"TA0002\", \"TA0003\", \"TA0004\"]");  // 3 tactics, 1 source
+  ASSERT_EQ(query::RecomputeRiskIncidents(db_.get()).value(), 1);
+  EXPECT_EQ(QueryJsonl(db_.get(), "SELECT rule, risk_object, tactics, sources, risk_score_sum "
+                                  "FROM risk_incidents"),
+            "{\"rule\": \"ATT&CK Tactic Threshold Exceeded For Object Over Previous 7 Days\", "
+            "\"risk_object\": \"H\", \"tactics\": 3, \"sources\": 4, \"risk_score_sum\": 40}\n");
+}
+
 TEST(BuiltinCatalogTest, AtExeDetectionAndItsMacrosAreBuiltIn) {
   Result<query::Catalog> catalog = query::LoadCatalog({}, {});
   ASSERT_TRUE(catalog.ok());

@@ -74,6 +74,13 @@ TEST(SplParseTest, FreeTextAndBrokenInputAreErrors) {
   EXPECT_EQ(ParseTree("f IN (a b)").rfind("error: expected ',' or ')'", 0), 0u);
 }
 
+TEST(SplParseTest, DeepNestingIsRefusedNotRecursedInto) {
+  std::string deep(100000, '(');
+  EXPECT_NE(ParseTree(deep + "a=1").find("nests more than 200 levels"), std::string::npos);
+  EXPECT_FALSE(query::ParseEvalExpression(std::string(100000, '-') + "1").ok());
+  EXPECT_FALSE(query::ParseEvalExpression(std::string(100000, '(') + "1").ok());
+}
+
 TEST(SplParseTest, EvalAndBindsTighterThanOr) {
   Result<query::EvalNode> node = query::ParseEvalExpression("a=1 OR b=2 AND c=3");
   ASSERT_TRUE(node.ok());
@@ -245,6 +252,13 @@ TEST_F(CompiledSearchTest, LaterCommandsSearchWhereEvalTableRegexDedupStats) {
                 "dc(process_name) as kinds by dest"),
             "dest,n,kinds\nH1,4,3\nH2,3,3\n");
   EXPECT_EQ(Run(base + " | where dest=\"h1\""), "dest,count,names\n");  // eval compares exactly
+  EXPECT_EQ(Run(base + " | where like(dest, \"h%\") OR in(dest, \"h2\")"), "dest,count,names\n");
+  EXPECT_EQ(Run(base + " | where like(dest, \"H_\") AND dest LIKE \"%2\" | fields dest"),
+            "dest\nH2\n");
+  // action is stored as written; field=value still ignores case.
+  EXPECT_EQ(Run("| tstats count from datamodel=Endpoint.Processes where Processes.action=ALLOWED"),
+            "count\n7\n");
+  EXPECT_EQ(Run(base + " | fields - *"), "\n");  // no fields left: valid SQL, no columns
 }
 
 TEST_F(CompiledSearchTest, EvalFunctionsRexSplitAndAggregates) {
