@@ -28,6 +28,7 @@ Command IngestCommand();
 Command QueryCommand();
 Command DetectCommand();
 Command DetectionsCommand();
+Command ReportCommand();
 
 /// Prints "quarry: error: <message>" on stderr and returns the exit code for the status.
 int ReportError(const Status& status);

@@ -334,8 +334,8 @@ Status WriteOutcome(CaseDb* db, const Detection& detection, const CompiledDetect
       "detection_type, origin, description, security_domain, severity, mitre_attack_ids, "
       "analytic_stories, filter_macro, filter_origin, mode, earliest, latest, searches, "
       "results_before_filter, results, filter_removed, status, error, notes, compiled_sql, "
-      "started_at, quarry_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-      "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)");
+      "started_at, quarry_version, known_false_positives) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+      "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)");
   if (!run.ok()) return run.status();
   run->BindTextCopy(1, detection.id);
   run->BindTextCopy(2, detection.name);
@@ -380,6 +380,7 @@ Status WriteOutcome(CaseDb* db, const Detection& detection, const CompiledDetect
     run->BindNull(23);
   run->BindTextCopy(24, record.started_at);
   run->BindTextCopy(25, kQuarryVersion);
+  run->BindTextCopy(26, detection.known_false_positives);
   QUARRY_RETURN_IF_ERROR(run->Run());
   const std::int64_t run_id = db->LastInsertRowId();
   if (!outcome->ok) return Status::Ok();

@@ -27,4 +27,7 @@ echo "Risk per object (Splunk ES scoring: impact 90 x confidence 60 / 100 = 54 p
   "SELECT risk_object, risk_object_type, risk_score_sum, risk_events FROM risk_by_object
    ORDER BY risk_score_sum DESC"
 echo
+"$quarry" report --db demo-case.db -o demo-report.html
+echo "HTML report: $root/demo-report.html (one file; open it in any browser, no network needed)"
+echo
 echo "Case database: $root/demo-case.db (see docs/schema.md; try: $quarry query --db demo-case.db \"SELECT * FROM notables\")"

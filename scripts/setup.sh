@@ -10,6 +10,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 packages=(g++ cmake ninja-build pkg-config sqlite3 libsqlite3-dev libsqlitecpp-dev libpugixml-dev
           libsimdjson-dev libcli11-dev libssl-dev libyaml-cpp-dev libpcre2-dev libgtest-dev libgmock-dev)
 
+# Tests also drive a real browser over the HTML report (scripts/test.sh sets this).
+read -r -a extra <<< "${QUARRY_EXTRA_PACKAGES:-}"
+packages+=("${extra[@]}")
+
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
@@ -21,7 +25,7 @@ if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
   echo "setup: installing ${missing[*]}" >&2
   "${sudo[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${missing[@]}"
 fi
 
 cmake -S "$root" -B "$build_dir" -G Ninja "$@" >&2

@@ -3,5 +3,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-scripts/setup.sh build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUARRY_WERROR=ON
+# chromium, chromium-driver and python3-selenium: tests/browser opens the HTML report.
+QUARRY_EXTRA_PACKAGES="chromium chromium-driver python3-selenium" \
+  scripts/setup.sh build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUARRY_WERROR=ON
 ctest --test-dir build-test --output-on-failure -j "$(nproc)"

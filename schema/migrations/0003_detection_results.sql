@@ -10,6 +10,7 @@ CREATE TABLE detection_runs (
   detection_type      TEXT NOT NULL,                 -- TTP, Anomaly, Hunting, ...
   origin              TEXT NOT NULL,                 -- the YAML file, or built-in:<file>
   description         TEXT,
+  known_false_positives TEXT,                        -- the detection's guidance, as written
   security_domain     TEXT,
   severity            TEXT,                          -- notable severity from the risk score
   mitre_attack_ids    TEXT NOT NULL,                 -- JSON array of technique ids
