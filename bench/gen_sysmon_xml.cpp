@@ -32,7 +32,7 @@ namespace {
 constexpr std::uint64_t kDefaultSeed = 1;
 constexpr std::size_t kHostCount = 420;
 constexpr std::size_t kUserCount = 3600;
-constexpr std::uint64_t kAtEveryEvents = 10000;  // one at.exe event per this many
+constexpr std::uint64_t kAtEveryEvents = 10000;  // default: one at.exe event per this many
 constexpr std::string_view kDomain = "fabrikam-labs.net";
 constexpr std::string_view kNetbios = "FABRIKAM";
 
@@ -944,8 +944,9 @@ struct Draw {
 
 class Generator {
  public:
-  Generator(std::uint64_t seed, Format format)
-      : format_(format),
+  Generator(std::uint64_t seed, Format format, std::uint64_t at_every)
+      : at_every_(at_every),
+        format_(format),
         rng_(seed),
         hosts_(MakeHosts(seed)),
         users_(MakeUsers(seed)),
@@ -982,13 +983,13 @@ class Generator {
   }
 
  private:
+  std::uint64_t at_every_;
   Draw DrawEvent(std::uint64_t index) {
     Draw d;
     time_us_ += static_cast<std::int64_t>(rng_.Between(1000, 400000));
     d.host = &hosts_[rng_.Below(hosts_.size())];
     Host& host = *d.host;
-    d.kind = (index % kAtEveryEvents == kAtEveryEvents - 1) ? Kind::kAt
-                                                            : wheel_[rng_.Below(wheel_.size())];
+    d.kind = (index % at_every_ == at_every_ - 1) ? Kind::kAt : wheel_[rng_.Below(wheel_.size())];
     const Kind kind = d.kind;
     if (kind == Kind::kAt) ++at_events_;
     d.program = &ProgramOf(kind);
@@ -1301,6 +1302,7 @@ struct Flags {
   std::string out;
   std::uint64_t seed = kDefaultSeed;
   Format format = Format::kSysmonXml;
+  std::uint64_t at_every = kAtEveryEvents;
 };
 
 bool ParseCount(const char* text, std::uint64_t* value) {
@@ -1313,11 +1315,12 @@ bool ParseCount(const char* text, std::uint64_t* value) {
 }
 
 constexpr const char* kUsage =
-    "usage: quarry_gen_sysmon_xml --events N --out FILE [--seed S]\n"
+    "usage: quarry_gen_sysmon_xml --events N --out FILE [--seed S] [--at-every K]\n"
     "                             [--format sysmon-xml|security-xml|fdr-jsonl]\n"
     "Writes N synthetic process-creation events to FILE, one per line: Sysmon Event ID 1 event\n"
     "XML (the default, about 2.2 KB each), Windows Security 4688 event XML, or CrowdStrike FDR\n"
-    "ProcessRollup2 JSON lines. The same N, seed and format always give the same bytes.\n";
+    "ProcessRollup2 JSON lines. The same N, seed and format always give the same bytes.\n"
+    "Every K-th event (default 10000) is a remote at.exe run, for detection benchmarks.\n";
 
 int Main(int argc, char** argv) {
   Flags flags;
@@ -1336,6 +1339,7 @@ int Main(int argc, char** argv) {
     if (arg == "--events" && ParseCount(value, &flags.events)) {
       have_events = true;
     } else if (arg == "--seed" && ParseCount(value, &flags.seed)) {
+    } else if (arg == "--at-every" && ParseCount(value, &flags.at_every) && flags.at_every > 0) {
     } else if (arg == "--out") {
       flags.out = value;
     } else if (arg == "--format" && std::string_view(value) == "sysmon-xml") {
@@ -1361,7 +1365,7 @@ int Main(int argc, char** argv) {
                  std::strerror(errno));
     return 1;
   }
-  Generator generator(flags.seed, flags.format);
+  Generator generator(flags.seed, flags.format, flags.at_every);
   std::string buffer;
   constexpr std::size_t kFlushBytes = 4 << 20;
   buffer.reserve(kFlushBytes + (64 << 10));

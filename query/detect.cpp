@@ -718,7 +718,9 @@ std::vector<std::pair<std::string, std::string>> AttackTactics(std::string_view 
 
 Result<CompiledDetection> CompileDetection(const Detection& detection, const MacroLibrary& macros) {
   CompiledDetection compiled;
-  const std::string filter_call = "`" + detection.FilterMacroName() + "`";
+  std::string filter_call(1, '`');  // built step by step: GCC 12 -O3 -Wrestrict misfires
+  filter_call += detection.FilterMacroName();
+  filter_call += '`';
   std::vector<std::string> defaulted;
   Result<std::string> expanded = macros.Expand(detection.search, &defaulted);
   if (!expanded.ok()) return expanded.status();

@@ -280,7 +280,10 @@ Result<Rows> EvidenceEvents(CaseDb* db, const Rows& fields, std::size_t limit) {
     std::string value = fields.Get(0, key);
     if (value == "null" || value.empty() || value.front() == '[') continue;  // fillnull, multivalue
     params.push_back(value);
-    sql += " AND CAST(e." + std::string(key) + " AS TEXT) = ?" + std::to_string(params.size());
+    // Integer columns compare as integers and text columns directly, so indexes serve.
+    bool integer = key == "process_id" || key == "parent_process_id";
+    sql += " AND e." + std::string(key) + " = " + (integer ? "CAST(?" : "?") +
+           std::to_string(params.size()) + (integer ? " AS INTEGER)" : "");
   }
   for (std::string_view bound : {"firstTime", "lastTime"}) {
     std::optional<std::int64_t> time = schema::ParseUtcTimestamp(fields.Get(0, bound));
@@ -357,8 +360,9 @@ Result<std::string> NotablesJson(CaseDb* db, const ReportOptions& options, std::
           "json_extract(n.fields, '$.count') AS count, "
           "json_extract(n.fields, '$.firstTime') AS first, "
           "json_extract(n.fields, '$.lastTime') AS last, "
-          "(SELECT sum(risk_score) FROM risk_events AS r WHERE r.result_id = n.notable_id) AS score "
-          "FROM notables AS n ORDER BY score DESC, n.result_time, n.notable_id");
+          "r.score FROM notables AS n LEFT JOIN (SELECT result_id, sum(risk_score) AS score "
+          "FROM risk_events GROUP BY result_id) AS r ON r.result_id = n.notable_id "
+          "ORDER BY r.score DESC, n.result_time, n.notable_id");
   if (!notables.ok()) return notables.status();
   *total = notables->rows.size();
   std::string out = "[";
@@ -453,9 +457,11 @@ Status Timeline(CaseDb* db, std::string* html) {
   const double bin_us = static_cast<double>(last - first) / kBins;
   // Hosts with notables first, then the busiest; 25 at most.
   Result<Rows> hosts = Fetch(
-      db, "SELECT e.dest AS dest, count(*) AS events, (SELECT count(*) FROM notables AS n "
-          "WHERE n.dest = e.dest) AS notables FROM process_events AS e GROUP BY e.dest COLLATE "
-          "NOCASE ORDER BY notables DESC, events DESC, e.dest LIMIT 25");
+      db, "SELECT e.dest AS dest, e.events, coalesce(n.notables, 0) AS notables FROM "
+          "(SELECT dest, count(*) AS events FROM process_events GROUP BY dest COLLATE NOCASE) AS e "
+          "LEFT JOIN (SELECT dest, count(*) AS notables FROM notables GROUP BY dest COLLATE NOCASE) "
+          "AS n ON n.dest = e.dest COLLATE NOCASE ORDER BY notables DESC, events DESC, e.dest "
+          "LIMIT 25");
   if (!hosts.ok()) return hosts.status();
   const int label_width = 190, plot_width = 800, row_height = 30;
   const int height = row_height * static_cast<int>(hosts->rows.size()) + 30;
