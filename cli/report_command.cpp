@@ -42,8 +42,8 @@ int Run(const ReportFlags& flags) {
   std::filesystem::rename(partial, flags.output, error);
   if (error) {
     std::remove(partial.c_str());
-    return ReportError(Status(StatusCode::kIoError,
-                              "cannot write " + flags.output + ": " + error.message()));
+    return ReportError(
+        Status(StatusCode::kIoError, "cannot write " + flags.output + ": " + error.message()));
   }
   std::cerr << "quarry report: wrote " << flags.output << "\n";
   return kExitOk;

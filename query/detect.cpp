@@ -334,7 +334,8 @@ Status WriteOutcome(CaseDb* db, const Detection& detection, const CompiledDetect
       "detection_type, origin, description, security_domain, severity, mitre_attack_ids, "
       "analytic_stories, filter_macro, filter_origin, mode, earliest, latest, searches, "
       "results_before_filter, results, filter_removed, status, error, notes, compiled_sql, "
-      "started_at, quarry_version, known_false_positives) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+      "started_at, quarry_version, known_false_positives) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+      "?9, ?10, ?11, ?12, "
       "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)");
   if (!run.ok()) return run.status();
   run->BindTextCopy(1, detection.id);
@@ -644,7 +645,6 @@ Result<std::int64_t> RecomputeRiskIncidents(CaseDb* db) {
   return incidents;
 }
 
-
 std::string ValueText(const SqlValue& value) {
   if (const auto* integer = std::get_if<std::int64_t>(&value)) return std::to_string(*integer);
   if (const auto* real = std::get_if<double>(&value)) {
@@ -880,8 +880,8 @@ Result<DetectReport> RunDetections(CaseDb* db, const Catalog& catalog,
                                     report.latest_us.value_or(kMaxTime), std::nullopt});
       }
       if (outcome.error.empty()) {
-        Status searched = SearchDetection(db, *compiled, windows, windowed, report.now_us,
-                                          &outcome, &kept);
+        Status searched =
+            SearchDetection(db, *compiled, windows, windowed, report.now_us, &outcome, &kept);
         if (!searched.ok()) outcome.error = searched.message();
         // A failure that made SQLite roll back the whole transaction (disk full, I/O, memory)
         // ends the run: later writes would otherwise be committed one by one.

@@ -714,8 +714,8 @@ class Compiler {
     }
     if (name == "split") {  // a multivalue field: values joined by a line break
       QUARRY_RETURN_IF_ERROR(need(2, 2));
-      return "(CASE WHEN " + args[1] + " = '' THEN " + args[0] + " ELSE replace(" + args[0] +
-             ", " + args[1] + ", char(30)) END)";
+      return "(CASE WHEN " + args[1] + " = '' THEN " + args[0] + " ELSE replace(" + args[0] + ", " +
+             args[1] + ", char(30)) END)";
     }
     if (name == "in") {
       if (args.size() < 2) return Invalid("in() takes a value and a list");

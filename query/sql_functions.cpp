@@ -203,8 +203,8 @@ void Rex(sqlite3_context* context, int, sqlite3_value** argv) {
     return sqlite3_result_error(context, "regular expression match failed", -1);
   }
   PCRE2_SIZE length = 0;
-  int found = pcre2_substring_length_byname(match, reinterpret_cast<PCRE2_SPTR>(group.c_str()),
-                                            &length);
+  int found =
+      pcre2_substring_length_byname(match, reinterpret_cast<PCRE2_SPTR>(group.c_str()), &length);
   if (found != 0) {
     pcre2_match_data_free(match);
     return sqlite3_result_null(context);

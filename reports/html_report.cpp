@@ -125,24 +125,28 @@ Status Summary(CaseDb* db, const ReportOptions& options, std::string* html) {
                             "SELECT count(*) AS events, min(time_us) AS first, max(time_us) AS "
                             "last, count(DISTINCT dest) AS hosts FROM process_events");
   if (!span.ok()) return span.status();
-  Result<Rows> files = Fetch(
-      db, "SELECT path, sha256, size_bytes, format, encoding, status, reason, events_loaded, "
-          "events_skipped, records_rejected, warnings, ingested_at FROM input_files "
-          "ORDER BY file_id");
+  Result<Rows> files =
+      Fetch(db,
+            "SELECT path, sha256, size_bytes, format, encoding, status, reason, events_loaded, "
+            "events_skipped, records_rejected, warnings, ingested_at FROM input_files "
+            "ORDER BY file_id");
   if (!files.ok()) return files.status();
-  Result<Rows> sources = Fetch(
-      db, "SELECT data_source, sourcetype, count(*) AS events, min(time_us) AS first, "
-          "max(time_us) AS last FROM process_events GROUP BY data_source, sourcetype "
-          "ORDER BY data_source");
+  Result<Rows> sources =
+      Fetch(db,
+            "SELECT data_source, sourcetype, count(*) AS events, min(time_us) AS first, "
+            "max(time_us) AS last FROM process_events GROUP BY data_source, sourcetype "
+            "ORDER BY data_source");
   if (!sources.ok()) return sources.status();
   Result<Rows> hosts = Fetch(
-      db, "SELECT dest, count(*) AS events, min(time_us) AS first, max(time_us) AS last "
-          "FROM process_events GROUP BY dest COLLATE NOCASE ORDER BY events DESC, dest LIMIT 200");
+      db,
+      "SELECT dest, count(*) AS events, min(time_us) AS first, max(time_us) AS last "
+      "FROM process_events GROUP BY dest COLLATE NOCASE ORDER BY events DESC, dest LIMIT 200");
   if (!hosts.ok()) return hosts.status();
-  Result<Rows> warnings = Fetch(
-      db, "SELECT f.path, w.line, w.byte_offset, w.record_id, w.severity, w.reason, "
-          "(SELECT count(*) FROM ingest_warnings) AS total FROM ingest_warnings AS w "
-          "JOIN input_files AS f USING (file_id) ORDER BY w.warning_id LIMIT 500");
+  Result<Rows> warnings =
+      Fetch(db,
+            "SELECT f.path, w.line, w.byte_offset, w.record_id, w.severity, w.reason, "
+            "(SELECT count(*) FROM ingest_warnings) AS total FROM ingest_warnings AS w "
+            "JOIN input_files AS f USING (file_id) ORDER BY w.warning_id LIMIT 500");
   if (!warnings.ok()) return warnings.status();
   Result<Rows> runs = Fetch(db,
                             "SELECT count(*) AS detections, max(started_at) AS started, "
@@ -158,14 +162,13 @@ Status Summary(CaseDb* db, const ReportOptions& options, std::string* html) {
   fact("Hosts", span->Get(0, "hosts"));
   fact("Time span", IsoOrEmpty(span->Get(0, "first")) + " .. " + IsoOrEmpty(span->Get(0, "last")));
   fact("Files read", std::to_string(files->rows.size()));
-  fact("Detections run", runs->Get(0, "detections") + (runs->Get(0, "started").empty()
-                                                          ? ""
-                                                          : " (last run " +
-                                                                runs->Get(0, "started") + ")"));
+  fact("Detections run",
+       runs->Get(0, "detections") +
+           (runs->Get(0, "started").empty() ? "" : " (last run " + runs->Get(0, "started") + ")"));
   fact("Report generated", options.generated_at + " by Quarry " + std::string(kQuarryVersion));
   fact("Case database", db->path());
-  h += "</dl>\n<h3>Events by source</h3><table><thead><tr>" + Th("data source") +
-       Th("sourcetype") + Th("events", "num") + Th("first") + Th("last") + "</tr></thead><tbody>";
+  h += "</dl>\n<h3>Events by source</h3><table><thead><tr>" + Th("data source") + Th("sourcetype") +
+       Th("events", "num") + Th("first") + Th("last") + "</tr></thead><tbody>";
   for (std::size_t r = 0; r < sources->rows.size(); ++r) {
     h += "<tr>" + Td(sources->Get(r, "data_source")) + Td(sources->Get(r, "sourcetype")) +
          Td(sources->Get(r, "events"), "num") + Td(IsoOrEmpty(sources->Get(r, "first"))) +
@@ -179,7 +182,8 @@ Status Summary(CaseDb* db, const ReportOptions& options, std::string* html) {
   }
   h += "</tbody></table>\n<h3>Files</h3><table id=\"files-table\"><thead><tr>" + Th("path") +
        Th("sha256") + Th("bytes", "num") + Th("format") + Th("outcome") + Th("events", "num") +
-       Th("skipped", "num") + Th("rejected", "num") + Th("warnings", "num") + "</tr></thead><tbody>";
+       Th("skipped", "num") + Th("rejected", "num") + Th("warnings", "num") +
+       "</tr></thead><tbody>";
   for (std::size_t r = 0; r < files->rows.size(); ++r) {
     std::string outcome = files->Get(r, "status");
     if (!files->Get(r, "reason").empty()) outcome += ": " + files->Get(r, "reason");
@@ -226,19 +230,20 @@ std::string TacticNames(const std::string& arrays) {
 }
 
 Status Risk(CaseDb* db, std::string* html) {
-  Result<Rows> objects = Fetch(
-      db, "SELECT o.risk_object, o.risk_object_type, o.risk_score_sum, o.risk_events, "
-          "o.first_time, o.last_time, "
-          "(SELECT group_concat(source, '; ') FROM (SELECT DISTINCT source FROM risk_events AS r "
-          "  WHERE r.risk_object = o.risk_object AND r.risk_object_type = o.risk_object_type "
-          "  ORDER BY source)) AS detections, "
-          "(SELECT group_concat(mitre_tactics, '') FROM (SELECT DISTINCT mitre_tactics FROM "
-          "  risk_events AS r WHERE r.risk_object = o.risk_object AND "
-          "  r.risk_object_type = o.risk_object_type)) AS tactics, "
-          "(SELECT group_concat(rule || ' (' || severity || ')', '; ') FROM risk_incidents AS i "
-          "  WHERE i.risk_object = o.risk_object AND i.risk_object_type = o.risk_object_type) "
-          "  AS incidents "
-          "FROM risk_by_object AS o ORDER BY o.risk_score_sum DESC, o.risk_object");
+  Result<Rows> objects =
+      Fetch(db,
+            "SELECT o.risk_object, o.risk_object_type, o.risk_score_sum, o.risk_events, "
+            "o.first_time, o.last_time, "
+            "(SELECT group_concat(source, '; ') FROM (SELECT DISTINCT source FROM risk_events AS r "
+            "  WHERE r.risk_object = o.risk_object AND r.risk_object_type = o.risk_object_type "
+            "  ORDER BY source)) AS detections, "
+            "(SELECT group_concat(mitre_tactics, '') FROM (SELECT DISTINCT mitre_tactics FROM "
+            "  risk_events AS r WHERE r.risk_object = o.risk_object AND "
+            "  r.risk_object_type = o.risk_object_type)) AS tactics, "
+            "(SELECT group_concat(rule || ' (' || severity || ')', '; ') FROM risk_incidents AS i "
+            "  WHERE i.risk_object = o.risk_object AND i.risk_object_type = o.risk_object_type) "
+            "  AS incidents "
+            "FROM risk_by_object AS o ORDER BY o.risk_score_sum DESC, o.risk_object");
   if (!objects.ok()) return objects.status();
   std::string& h = *html;
   h += "<section id=\"risk\"><h2>Risk by entity</h2>\n";
@@ -249,9 +254,9 @@ Status Risk(CaseDb* db, std::string* html) {
   }
   h += "<p class=\"muted\">Risk summed per risk object as Splunk ES does (each detection's score "
        "per result), with the default risk incident rules each object meets.</p>";
-  h += "<table id=\"risk-table\"><thead><tr>" + Th("risk object") + Th("type") +
-       Th("risk", "num") + Th("events", "num") + Th("detections") + Th("ATT&CK tactics") +
-       Th("first") + Th("last") + Th("incident rules met") + "</tr></thead><tbody>";
+  h += "<table id=\"risk-table\"><thead><tr>" + Th("risk object") + Th("type") + Th("risk", "num") +
+       Th("events", "num") + Th("detections") + Th("ATT&CK tactics") + Th("first") + Th("last") +
+       Th("incident rules met") + "</tr></thead><tbody>";
   for (std::size_t r = 0; r < objects->rows.size(); ++r) {
     h += "<tr>" + Td(objects->Get(r, "risk_object")) + Td(objects->Get(r, "risk_object_type")) +
          Td(objects->Get(r, "risk_score_sum"), "num") + Td(objects->Get(r, "risk_events"), "num") +
@@ -265,10 +270,18 @@ Status Risk(CaseDb* db, std::string* html) {
 
 // The stored events behind a result: those matching the row's key fields within its times.
 Result<Rows> EvidenceEvents(CaseDb* db, const Rows& fields, std::size_t limit) {
-  static constexpr std::string_view kKeys[] = {
-      "dest", "user", "process_name", "process", "process_id", "parent_process_id",
-      "parent_process_name", "process_guid", "original_file_name", "process_path",
-      "parent_process", "parent_process_guid"};
+  static constexpr std::string_view kKeys[] = {"dest",
+                                               "user",
+                                               "process_name",
+                                               "process",
+                                               "process_id",
+                                               "parent_process_id",
+                                               "parent_process_name",
+                                               "process_guid",
+                                               "original_file_name",
+                                               "process_path",
+                                               "parent_process",
+                                               "parent_process_guid"};
   std::string sql =
       "SELECT e.event_id, e.time_us, e.dest, e.user, e.process, e.process_name, e.process_id, "
       "e.process_guid, e.parent_process_id, e.parent_process_guid, e.parent_process_name, "
@@ -317,12 +330,15 @@ Result<std::string> ContextJson(CaseDb* db, const Rows& event) {
   for (int depth = 0; depth < 5 && (!parent_pid.empty() || !parent_guid.empty()); ++depth) {
     Result<Rows> parent =
         !parent_guid.empty()
-            ? Fetch(db, std::string(kColumns) + "WHERE dest = ?1 AND process_guid = ?2 "
-                                                "ORDER BY time_us DESC LIMIT 1",
+            ? Fetch(db,
+                    std::string(kColumns) +
+                        "WHERE dest = ?1 AND process_guid = ?2 "
+                        "ORDER BY time_us DESC LIMIT 1",
                     {dest, parent_guid})
-            : Fetch(db, std::string(kColumns) +
-                            "WHERE dest = ?1 AND process_id = CAST(?2 AS INTEGER) AND time_us <= "
-                            "CAST(?3 AS INTEGER) ORDER BY time_us DESC LIMIT 1",
+            : Fetch(db,
+                    std::string(kColumns) +
+                        "WHERE dest = ?1 AND process_id = CAST(?2 AS INTEGER) AND time_us <= "
+                        "CAST(?3 AS INTEGER) ORDER BY time_us DESC LIMIT 1",
                     {dest, parent_pid, before});
     if (!parent.ok()) return parent.status();
     if (parent->rows.empty()) break;
@@ -335,13 +351,16 @@ Result<std::string> ContextJson(CaseDb* db, const Rows& event) {
   std::string guid = event.Get(0, "process_guid");
   Result<Rows> children =
       !guid.empty()
-          ? Fetch(db, std::string(kColumns) + "WHERE dest = ?1 AND parent_process_guid = ?2 "
-                                              "ORDER BY time_us LIMIT 20",
+          ? Fetch(db,
+                  std::string(kColumns) +
+                      "WHERE dest = ?1 AND parent_process_guid = ?2 "
+                      "ORDER BY time_us LIMIT 20",
                   {dest, guid})
-          : Fetch(db, std::string(kColumns) +
-                          "WHERE dest = ?1 AND parent_process_id = CAST(?2 AS INTEGER) AND "
-                          "time_us >= CAST(?3 AS INTEGER) AND time_us < CAST(?3 AS INTEGER) + "
-                          "86400000000 ORDER BY time_us LIMIT 20",
+          : Fetch(db,
+                  std::string(kColumns) +
+                      "WHERE dest = ?1 AND parent_process_id = CAST(?2 AS INTEGER) AND "
+                      "time_us >= CAST(?3 AS INTEGER) AND time_us < CAST(?3 AS INTEGER) + "
+                      "86400000000 ORDER BY time_us LIMIT 20",
                   {dest, event.Get(0, "process_id"), event.Get(0, "time_us")});
   if (!children.ok()) return children.status();
   std::string out = "{\"parents\": [";
@@ -353,16 +372,17 @@ Result<std::string> ContextJson(CaseDb* db, const Rows& event) {
 }
 
 Result<std::string> NotablesJson(CaseDb* db, const ReportOptions& options, std::size_t* total) {
-  Result<Rows> notables = Fetch(
-      db, "SELECT n.notable_id, n.rule_title, n.severity, n.dest, n.user, n.fields, "
-          "n.result_time, json_extract(n.fields, '$.process') AS process, "
-          "json_extract(n.fields, '$.parent_process_name') AS parent, "
-          "json_extract(n.fields, '$.count') AS count, "
-          "json_extract(n.fields, '$.firstTime') AS first, "
-          "json_extract(n.fields, '$.lastTime') AS last, "
-          "r.score FROM notables AS n LEFT JOIN (SELECT result_id, sum(risk_score) AS score "
-          "FROM risk_events GROUP BY result_id) AS r ON r.result_id = n.notable_id "
-          "ORDER BY r.score DESC, n.result_time, n.notable_id");
+  Result<Rows> notables =
+      Fetch(db,
+            "SELECT n.notable_id, n.rule_title, n.severity, n.dest, n.user, n.fields, "
+            "n.result_time, json_extract(n.fields, '$.process') AS process, "
+            "json_extract(n.fields, '$.parent_process_name') AS parent, "
+            "json_extract(n.fields, '$.count') AS count, "
+            "json_extract(n.fields, '$.firstTime') AS first, "
+            "json_extract(n.fields, '$.lastTime') AS last, "
+            "r.score FROM notables AS n LEFT JOIN (SELECT result_id, sum(risk_score) AS score "
+            "FROM risk_events GROUP BY result_id) AS r ON r.result_id = n.notable_id "
+            "ORDER BY r.score DESC, n.result_time, n.notable_id");
   if (!notables.ok()) return notables.status();
   *total = notables->rows.size();
   std::string out = "[";
@@ -376,8 +396,7 @@ Result<std::string> NotablesJson(CaseDb* db, const ReportOptions& options, std::
            ", \"user\": " + JsonOrNull(*notables, r, "user") +
            ", \"process\": " + JsonOrNull(*notables, r, "process") +
            ", \"parent\": " + JsonOrNull(*notables, r, "parent") +
-           ", \"count\": " + NumberOrNull(*notables, r, "count") +
-           ", \"first\": " +
+           ", \"count\": " + NumberOrNull(*notables, r, "count") + ", \"first\": " +
            (notables->IsNull(r, "first") ? Json(notables->Get(r, "result_time"))
                                          : JsonOrNull(*notables, r, "first")) +
            ", \"last\": " +
@@ -386,21 +405,22 @@ Result<std::string> NotablesJson(CaseDb* db, const ReportOptions& options, std::
            ", \"score\": " + NumberOrNull(*notables, r, "score") + ", \"fields\": " + fields_json;
     if (r < options.evidence_notables) {
       // The row's fields as columns, to match stored events on.
-      Result<Rows> fields = Fetch(
-          db, "SELECT json_extract(?1, '$.dest') AS dest, json_extract(?1, '$.user') AS user, "
-              "json_extract(?1, '$.process_name') AS process_name, "
-              "json_extract(?1, '$.process') AS process, "
-              "json_extract(?1, '$.process_id') AS process_id, "
-              "json_extract(?1, '$.parent_process_id') AS parent_process_id, "
-              "json_extract(?1, '$.parent_process_name') AS parent_process_name, "
-              "json_extract(?1, '$.process_guid') AS process_guid, "
-              "json_extract(?1, '$.original_file_name') AS original_file_name, "
-              "json_extract(?1, '$.process_path') AS process_path, "
-              "json_extract(?1, '$.parent_process') AS parent_process, "
-              "json_extract(?1, '$.parent_process_guid') AS parent_process_guid, "
-              "json_extract(?1, '$.firstTime') AS firstTime, "
-              "json_extract(?1, '$.lastTime') AS lastTime",
-          {fields_json});
+      Result<Rows> fields =
+          Fetch(db,
+                "SELECT json_extract(?1, '$.dest') AS dest, json_extract(?1, '$.user') AS user, "
+                "json_extract(?1, '$.process_name') AS process_name, "
+                "json_extract(?1, '$.process') AS process, "
+                "json_extract(?1, '$.process_id') AS process_id, "
+                "json_extract(?1, '$.parent_process_id') AS parent_process_id, "
+                "json_extract(?1, '$.parent_process_name') AS parent_process_name, "
+                "json_extract(?1, '$.process_guid') AS process_guid, "
+                "json_extract(?1, '$.original_file_name') AS original_file_name, "
+                "json_extract(?1, '$.process_path') AS process_path, "
+                "json_extract(?1, '$.parent_process') AS parent_process, "
+                "json_extract(?1, '$.parent_process_guid') AS parent_process_guid, "
+                "json_extract(?1, '$.firstTime') AS firstTime, "
+                "json_extract(?1, '$.lastTime') AS lastTime",
+                {fields_json});
       if (!fields.ok()) return fields.status();
       Result<Rows> events = EvidenceEvents(db, *fields, options.events_per_notable);
       if (!events.ok()) return events.status();
@@ -442,8 +462,9 @@ Result<std::string> NotablesJson(CaseDb* db, const ReportOptions& options, std::
 }
 
 Status Timeline(CaseDb* db, std::string* html) {
-  Result<Rows> span = Fetch(db, "SELECT min(time_us) AS first, max(time_us) AS last FROM "
-                                "process_events");
+  Result<Rows> span = Fetch(db,
+                            "SELECT min(time_us) AS first, max(time_us) AS last FROM "
+                            "process_events");
   if (!span.ok()) return span.status();
   std::string& h = *html;
   h += "<section id=\"timeline\"><h2>Timeline</h2>\n";
@@ -457,11 +478,12 @@ Status Timeline(CaseDb* db, std::string* html) {
   const double bin_us = static_cast<double>(last - first) / kBins;
   // Hosts with notables first, then the busiest; 25 at most.
   Result<Rows> hosts = Fetch(
-      db, "SELECT e.dest AS dest, e.events, coalesce(n.notables, 0) AS notables FROM "
-          "(SELECT dest, count(*) AS events FROM process_events GROUP BY dest COLLATE NOCASE) AS e "
-          "LEFT JOIN (SELECT dest, count(*) AS notables FROM notables GROUP BY dest COLLATE NOCASE) "
-          "AS n ON n.dest = e.dest COLLATE NOCASE ORDER BY notables DESC, events DESC, e.dest "
-          "LIMIT 25");
+      db,
+      "SELECT e.dest AS dest, e.events, coalesce(n.notables, 0) AS notables FROM "
+      "(SELECT dest, count(*) AS events FROM process_events GROUP BY dest COLLATE NOCASE) AS e "
+      "LEFT JOIN (SELECT dest, count(*) AS notables FROM notables GROUP BY dest COLLATE NOCASE) "
+      "AS n ON n.dest = e.dest COLLATE NOCASE ORDER BY notables DESC, events DESC, e.dest "
+      "LIMIT 25");
   if (!hosts.ok()) return hosts.status();
   const int label_width = 190, plot_width = 800, row_height = 30;
   const int height = row_height * static_cast<int>(hosts->rows.size()) + 30;
@@ -479,10 +501,11 @@ Status Timeline(CaseDb* db, std::string* html) {
     h += "<line x1=\"" + std::to_string(label_width) + "\" x2=\"" +
          std::to_string(label_width + plot_width) + "\" y1=\"" + std::to_string(y + 24) +
          "\" y2=\"" + std::to_string(y + 24) + "\" stroke=\"#d5dbe1\"/>";
-    Result<Rows> bins = Fetch(
-        db, "SELECT CAST((time_us - CAST(?2 AS INTEGER)) / CAST(?3 AS REAL) AS INTEGER) AS bin, "
-            "count(*) AS n FROM process_events WHERE dest = ?1 GROUP BY bin",
-        {dest, std::to_string(first), std::to_string(bin_us)});
+    Result<Rows> bins =
+        Fetch(db,
+              "SELECT CAST((time_us - CAST(?2 AS INTEGER)) / CAST(?3 AS REAL) AS INTEGER) AS bin, "
+              "count(*) AS n FROM process_events WHERE dest = ?1 GROUP BY bin",
+              {dest, std::to_string(first), std::to_string(bin_us)});
     if (!bins.ok()) return bins.status();
     for (std::size_t b = 0; b < bins->rows.size(); ++b) {
       int bin = std::min(std::stoi(bins->Get(b, "bin")), kBins - 1);
@@ -494,10 +517,11 @@ Status Timeline(CaseDb* db, std::string* html) {
            "\" height=\"" + std::to_string(bar) + "\" fill=\"#5b6673\"><title>" +
            HtmlEscape(bins->Get(b, "n")) + " events</title></rect>";
     }
-    Result<Rows> marks = Fetch(
-        db, "SELECT rule_title, result_time FROM notables WHERE dest = ?1 ORDER BY result_time "
-            "LIMIT 500",
-        {dest});
+    Result<Rows> marks =
+        Fetch(db,
+              "SELECT rule_title, result_time FROM notables WHERE dest = ?1 ORDER BY result_time "
+              "LIMIT 500",
+              {dest});
     if (!marks.ok()) return marks.status();
     for (std::size_t m = 0; m < marks->rows.size(); ++m) {
       std::optional<std::int64_t> time = schema::ParseUtcTimestamp(marks->Get(m, "result_time"));
@@ -567,11 +591,12 @@ Status Attack(CaseDb* db, std::string* html) {
 }
 
 Status Detections(CaseDb* db, std::string* html) {
-  Result<Rows> runs = Fetch(
-      db, "SELECT detection_name, detection_id, detection_version, detection_type, origin, "
-          "description, known_false_positives, filter_macro, filter_origin, mode, earliest, "
-          "latest, searches, results_before_filter, results, filter_removed, status, error, "
-          "notes, started_at FROM detection_runs ORDER BY results DESC, detection_name");
+  Result<Rows> runs =
+      Fetch(db,
+            "SELECT detection_name, detection_id, detection_version, detection_type, origin, "
+            "description, known_false_positives, filter_macro, filter_origin, mode, earliest, "
+            "latest, searches, results_before_filter, results, filter_removed, status, error, "
+            "notes, started_at FROM detection_runs ORDER BY results DESC, detection_name");
   if (!runs.ok()) return runs.status();
   std::string& h = *html;
   h += "<section id=\"detections\"><h2>Detections run</h2>\n";
@@ -579,9 +604,9 @@ Status Detections(CaseDb* db, std::string* html) {
     h += "<p class=\"muted\">None yet: run quarry detect.</p></section>\n";
     return Status::Ok();
   }
-  h += "<table id=\"detections-table\"><thead><tr>" + Th("detection") + Th("type") +
-       Th("status") + Th("results", "num") + Th("filter removed", "num") + Th("filter") +
-       Th("time") + "</tr></thead><tbody>";
+  h += "<table id=\"detections-table\"><thead><tr>" + Th("detection") + Th("type") + Th("status") +
+       Th("results", "num") + Th("filter removed", "num") + Th("filter") + Th("time") +
+       "</tr></thead><tbody>";
   for (std::size_t r = 0; r < runs->rows.size(); ++r) {
     std::string time = runs->Get(r, "mode") == "schedule" ? "schedule replay, " : "";
     time += (runs->Get(r, "earliest").empty() ? "start" : runs->Get(r, "earliest")) + " .. " +
@@ -600,7 +625,8 @@ Status Detections(CaseDb* db, std::string* html) {
     h += "<h3>" + HtmlEscape(runs->Get(r, "detection_name")) + "</h3><dl class=\"facts\">";
     auto fact = [&](std::string_view name, std::string_view column) {
       std::string value = runs->Get(r, column);
-      if (!value.empty()) h += "<dt>" + HtmlEscape(name) + "</dt><dd>" + HtmlEscape(value) + "</dd>";
+      if (!value.empty())
+        h += "<dt>" + HtmlEscape(name) + "</dt><dd>" + HtmlEscape(value) + "</dd>";
     };
     fact("id", "detection_id");
     fact("version", "detection_version");
@@ -623,12 +649,23 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -686,12 +723,12 @@ Status WriteHtmlReport(CaseDb* db, const ReportOptions& given, std::ostream& out
   QUARRY_RETURN_IF_ERROR(Attack(db, &body));
   QUARRY_RETURN_IF_ERROR(Detections(db, &body));
 
-  std::string data = "{\"notables\": " + *notables + ", \"evidenceNote\": " +
-                     Json("Evidence is included for the " +
-                          std::to_string(options.evidence_notables) +
-                          " highest-risk notables; query the case for this one: quarry query "
-                          "--db CASE \"SELECT fields FROM notables WHERE notable_id = N\"") +
-                     "}";
+  std::string data =
+      "{\"notables\": " + *notables + ", \"evidenceNote\": " +
+      Json("Evidence is included for the " + std::to_string(options.evidence_notables) +
+           " highest-risk notables; query the case for this one: quarry query "
+           "--db CASE \"SELECT fields FROM notables WHERE notable_id = N\"") +
+      "}";
   std::string_view script = Asset("report.js");
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -705,7 +742,8 @@ Status WriteHtmlReport(CaseDb* db, const ReportOptions& given, std::ostream& out
       << "<nav><a href=\"#summary\">Summary</a><a href=\"#risk\">Risk</a><a "
          "href=\"#notables\">Notables</a><a href=\"#timeline\">Timeline</a><a "
          "href=\"#attack\">ATT&amp;CK</a><a href=\"#detections\">Detections</a></nav></header>\n"
-      << "<main>\n" << body << "</main>\n"
+      << "<main>\n"
+      << body << "</main>\n"
       << "<script type=\"application/json\" id=\"quarry-data\">" << ScriptSafeJson(data)
       << "</script>\n<script>" << script << "</script>\n</body>\n</html>\n";
   if (!out) return Status(StatusCode::kIoError, "cannot write the report");

@@ -13,7 +13,7 @@
 namespace quarry::reports {
 
 struct ReportOptions {
-  std::string generated_at;  ///< ISO-8601 shown as the generation time; empty: now
+  std::string generated_at;             ///< ISO-8601 shown as the generation time; empty: now
   std::size_t evidence_notables = 500;  ///< notables (highest risk first) given their events
   std::size_t events_per_notable = 10;  ///< events shown per notable, at most
 };

@@ -96,7 +96,9 @@ TEST(RiskMessageTest, FillsTokensAndReportsUnknownOnes) {
   std::vector<std::string> unknown;
   std::string message = query::FillRiskMessage(
       "Task created on $dest$ by $user$ via $nope$ ($dest$)", {"dest", "user"},
-      {std::string("WKS-1"), std::string("a\x1e" "b")}, &unknown);
+      {std::string("WKS-1"), std::string("a\x1e"
+                                         "b")},
+      &unknown);
   EXPECT_EQ(message, "Task created on WKS-1 by a,b via  (WKS-1)");
   EXPECT_EQ(unknown, std::vector<std::string>{"nope"});
 }
@@ -113,8 +115,10 @@ TEST(AttackTableTest, TechniquesMapToTacticsInMatrixOrder) {
 TEST(MacroTest, RunawayExpansionIsRefused) {
   query::MacroLibrary macros;
   for (int i = 0; i < 30; ++i) {
-    macros.Add({"m" + std::to_string(i), {},
-                "`m" + std::to_string(i + 1) + "` `m" + std::to_string(i + 1) + "`", "t"});
+    macros.Add({"m" + std::to_string(i),
+                {},
+                "`m" + std::to_string(i + 1) + "` `m" + std::to_string(i + 1) + "`",
+                "t"});
   }
   macros.Add({"m30", {}, "x", "t"});
   Result<std::string> text = macros.Expand("`m0`");
@@ -138,8 +142,7 @@ class RiskIncidentTest : public ::testing::Test {
                           "VALUES (1, 1, 'd', 1, '{}', 't')")
                     .ok());
   }
-  void Risk(double hours, const char* object, int score, const char* source,
-            const char* tactics) {
+  void Risk(double hours, const char* object, int score, const char* source, const char* tactics) {
     auto stmt = db_->Prepare(
         "INSERT INTO risk_events (result_id, run_id, detection_id, source, _time, time_us, "
         "risk_object, risk_object_type, risk_score, risk_message, threat_objects, "
@@ -159,13 +162,14 @@ class RiskIncidentTest : public ::testing::Test {
 
 TEST_F(RiskIncidentTest, ScoreOverOneHundredInTwentyFourHours) {
   Risk(0, "A", 54, "s1", "[]");
-  Risk(24, "A", 54, "s1", "[]");   // exactly 24 h later: the first one is out of its window
+  Risk(24, "A", 54, "s1", "[]");  // exactly 24 h later: the first one is out of its window
   Risk(100, "B", 54, "s1", "[]");
   Risk(123.9, "b", 54, "s1", "[]");  // same object, other case: 108 within 24 h
   Risk(124, "B", 300, "s2", "[]");   // (100 h, 124 h]: 54 + 300 = 354 -> high
   ASSERT_EQ(query::RecomputeRiskIncidents(db_.get()).value(), 1);
-  EXPECT_EQ(QueryJsonl(db_.get(), "SELECT risk_object, window_start, window_end, risk_score_sum, "
-                                  "sources, severity FROM risk_incidents"),
+  EXPECT_EQ(QueryJsonl(db_.get(),
+                       "SELECT risk_object, window_start, window_end, risk_score_sum, "
+                       "sources, severity FROM risk_incidents"),
             "{\"risk_object\": \"B\", \"window_start\": \"1970-01-05T04:00:00.000000Z\", "
             "\"window_end\": \"1970-01-06T04:00:00.000000Z\", \"risk_score_sum\": 354, "
             "\"sources\": 2, \"severity\": \"high\"}\n");
@@ -178,8 +182,9 @@ TEST_F(RiskIncidentTest, ThreeTacticsFromFourDetectionsInSevenDays) {
   Risk(160, "H", 10, "d4", "[\"TA0008\"]");  // 160 h: d1 (0 h) is still within 168 h
   Risk(400, "G", 10, "d1", "[\"TA0002\", \"TA0003\", \"TA0004\"]");  // 3 tactics, 1 source
   ASSERT_EQ(query::RecomputeRiskIncidents(db_.get()).value(), 1);
-  EXPECT_EQ(QueryJsonl(db_.get(), "SELECT rule, risk_object, tactics, sources, risk_score_sum "
-                                  "FROM risk_incidents"),
+  EXPECT_EQ(QueryJsonl(db_.get(),
+                       "SELECT rule, risk_object, tactics, sources, risk_score_sum "
+                       "FROM risk_incidents"),
             "{\"rule\": \"ATT&CK Tactic Threshold Exceeded For Object Over Previous 7 Days\", "
             "\"risk_object\": \"H\", \"tactics\": 3, \"sources\": 4, \"risk_score_sum\": 40}\n");
 }
@@ -315,10 +320,11 @@ TEST_F(DetectCliTest, TimeRangesAndScheduleReplay) {
 
 TEST_F(DetectCliTest, OverlappingScheduleWindowsRaiseEachResultOnce) {
   // The at.exe logic on a half-hourly schedule: every event lies in two overlapping windows.
-  std::string yaml = ReadFile(
-      SourcePath("query/builtin/detections/scheduled_task_creation_on_remote_endpoint_using_at.yml"));
-  yaml += "deployment:\n  scheduling:\n    cron_schedule: '*/30 * * * *'\n"
-          "    earliest_time: -70m@m\n    latest_time: -10m@m\n";
+  std::string yaml = ReadFile(SourcePath(
+      "query/builtin/detections/scheduled_task_creation_on_remote_endpoint_using_at.yml"));
+  yaml +=
+      "deployment:\n  scheduling:\n    cron_schedule: '*/30 * * * *'\n"
+      "    earliest_time: -70m@m\n    latest_time: -10m@m\n";
   std::filesystem::create_directory(dir_.File("detections"));
   WriteFile(dir_.File("detections/scheduled_task_creation_on_remote_endpoint_using_at.yml"), yaml);
   RunResult run = RunQuarry({"detect", "--db", db_path_, "--detections", dir_.File("detections"),

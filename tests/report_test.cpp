@@ -29,8 +29,7 @@ std::string Report(const TempDir& dir, const std::vector<std::string>& paths) {
   RunResult detected = RunQuarry({"detect", "--db", dir.File("case.db")});
   EXPECT_EQ(detected.exit_code, 0) << detected.err;
   RunResult report = RunQuarry({"report", "--db", dir.File("case.db"), "-o",
-                                dir.File("report.html"), "--generated-at",
-                                "2026-06-03T08:00:00Z"});
+                                dir.File("report.html"), "--generated-at", "2026-06-03T08:00:00Z"});
   EXPECT_EQ(report.exit_code, 0) << report.err;
   return ReadFile(dir.File("report.html"));
 }
@@ -52,8 +51,7 @@ TEST(HtmlReportTest, HostileLogStringsAreOnlyText) {
        at = html.find("<script", at + 1))
     ++scripts;
   EXPECT_EQ(scripts, 2u);
-  EXPECT_NE(html.find("Content-Security-Policy\" content=\"default-src 'none'"),
-            std::string::npos);
+  EXPECT_NE(html.find("Content-Security-Policy\" content=\"default-src 'none'"), std::string::npos);
 }
 
 TEST(HtmlReportTest, FixtureCaseMatchesGoldenCopy) {

@@ -177,7 +177,9 @@ class CompiledSearchTest : public ::testing::Test {
     Result<query::ResultTable> rows = query::RunSearch(db_.get(), *compiled, earliest, latest, 0);
     if (!rows.ok()) return "error: " + rows.status().message();
     std::ostringstream out;
-    EXPECT_TRUE(query::PrintTable(rows->columns, query::DisplayRows(*rows), query::OutputFormat::kCsv, out).ok());
+    EXPECT_TRUE(
+        query::PrintTable(rows->columns, query::DisplayRows(*rows), query::OutputFormat::kCsv, out)
+            .ok());
     std::string text = out.str();
     std::string lf;
     for (char c : text)
