@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "schema/status.h"
 
@@ -29,6 +30,15 @@ Command QueryCommand();
 Command DetectCommand();
 Command DetectionsCommand();
 Command ReportCommand();
+
+Command SchemaCommand();
+Command AnalyzeCommand();
+
+/// The steps of `quarry analyze`, each as its own command runs it (same output, exit codes).
+int IngestPaths(const std::string& db, const std::vector<std::string>& paths);
+int DetectAll(const std::string& db, const std::vector<std::string>& detection_dirs,
+              const std::vector<std::string>& macro_dirs);
+int WriteReport(const std::string& db, const std::string& output);
 
 /// Prints "quarry: error: <message>" on stderr and returns the exit code for the status.
 int ReportError(const Status& status);

@@ -117,6 +117,15 @@ int Run(const DetectFlags& flags) {
 
 }  // namespace
 
+int DetectAll(const std::string& db, const std::vector<std::string>& detection_dirs,
+              const std::vector<std::string>& macro_dirs) {
+  DetectFlags flags;
+  flags.db = db;
+  flags.detection_dirs = detection_dirs;
+  flags.macro_dirs = macro_dirs;
+  return Run(flags);
+}
+
 Command DetectCommand() {
   auto flags = std::make_shared<DetectFlags>();
   Command command;

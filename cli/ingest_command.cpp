@@ -89,6 +89,13 @@ int Run(const IngestFlags& flags) {
 
 }  // namespace
 
+int IngestPaths(const std::string& db, const std::vector<std::string>& paths) {
+  IngestFlags flags;
+  flags.db = db;
+  flags.paths = paths;
+  return Run(flags);
+}
+
 Command IngestCommand() {
   auto flags = std::make_shared<IngestFlags>();
   Command command;

@@ -22,8 +22,9 @@ constexpr const char* kDescription =
     "packages into an SQLite case database shaped like Splunk CIM Endpoint.Processes.";
 
 int Main(int argc, char** argv) {
-  std::vector<Command> commands = {IngestCommand(), QueryCommand(), DetectCommand(),
-                                   DetectionsCommand(), ReportCommand()};
+  std::vector<Command> commands = {IngestCommand(),     QueryCommand(),  DetectCommand(),
+                                   DetectionsCommand(), ReportCommand(), AnalyzeCommand(),
+                                   SchemaCommand()};
   CLI::App app(kDescription, "quarry");
   app.set_version_flag("--version", std::string(kQuarryVersion));
   app.require_subcommand(1);

@@ -51,6 +51,13 @@ int Run(const ReportFlags& flags) {
 
 }  // namespace
 
+int WriteReport(const std::string& db, const std::string& output) {
+  ReportFlags flags;
+  flags.db = db;
+  flags.output = output;
+  return Run(flags);
+}
+
 Command ReportCommand() {
   auto flags = std::make_shared<ReportFlags>();
   Command command;

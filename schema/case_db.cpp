@@ -83,6 +83,11 @@ int ResultsAuthorizer(void*, int action, const char* arg1, const char*, const ch
 
 int LatestSchemaVersion() { return kEmbeddedFileCount; }
 
+std::string_view MigrationText(int version) {
+  return version >= 1 && version <= kEmbeddedFileCount ? kEmbeddedFiles[version - 1].text
+                                                       : std::string_view();
+}
+
 // ---- Statement ----
 
 Statement::Statement(Statement&& other) noexcept : stmt_(other.stmt_) { other.stmt_ = nullptr; }

@@ -24,6 +24,9 @@ inline constexpr std::int32_t kApplicationId = 0x51525259;
 /// The schema version this binary creates and reads: the number of embedded migrations.
 int LatestSchemaVersion();
 
+/// The SQL text of migration `version` (1..LatestSchemaVersion()).
+std::string_view MigrationText(int version);
+
 /// How a case database is opened.
 enum class OpenMode {
   kReadWrite,  ///< create if missing, migrate to the latest schema (ingest only)
