@@ -1,5 +1,6 @@
 // `quarry report --db CASE -o FILE.html`: the self-contained HTML report of a case.
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -30,7 +31,12 @@ int Run(const ReportFlags& flags) {
     reports::ReportOptions options;
     options.generated_at = flags.generated_at;
     options.evidence_notables = flags.evidence;
-    Status written = reports::WriteHtmlReport(db->get(), options, out);
+    Status written;
+    try {
+      written = reports::WriteHtmlReport(db->get(), options, out);
+    } catch (const std::exception& e) {  // e.g. out of memory: never leave a partial file
+      written = Status(StatusCode::kInternal, std::string("report failed: ") + e.what());
+    }
     out.close();
     if (written.ok() && !out) written = Status(StatusCode::kIoError, "cannot write " + partial);
     if (!written.ok()) {

@@ -93,6 +93,62 @@ std::string NumberOrNull(const Rows& rows, std::size_t row, std::string_view col
   return numeric ? text : Json(text);
 }
 
+// Long log strings are cut so that one hostile record cannot make the report huge; the case
+// keeps them whole. Cuts fall on UTF-8 character boundaries.
+constexpr std::size_t kMaxRawBytes = 16 * 1024;
+constexpr std::size_t kMaxTextBytes = 4 * 1024;
+
+std::string Clip(std::string text, std::size_t max_bytes, std::size_t total = 0) {
+  total = std::max(total, text.size());
+  if (total <= max_bytes) return text;
+  if (text.size() <= max_bytes) max_bytes = text.size();
+  std::size_t cut = max_bytes;
+  while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+    --cut;
+  text.resize(cut);
+  return text + " ... [cut: " + std::to_string(total) + " bytes in all; the case holds them all]";
+}
+
+std::string ClippedJson(const Rows& rows, std::size_t row, std::string_view column,
+                        std::size_t max_bytes) {
+  return rows.IsNull(row, column) ? "null" : Json(Clip(rows.Get(row, column), max_bytes));
+}
+
+// Cuts every string value of a JSON text (Quarry's own, well formed) to about `max_bytes`.
+std::string ClipJsonStrings(std::string_view json, std::size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(json.size(), max_bytes * 64));
+  for (std::size_t i = 0; i < json.size();) {
+    if (json[i] != '"') {
+      out.push_back(json[i++]);
+      continue;
+    }
+    std::size_t end = i + 1;  // past the closing quote
+    while (end < json.size() && json[end] != '"') end += json[end] == '\\' ? 2 : 1;
+    end = std::min(end + 1, json.size());
+    std::string_view literal = json.substr(i, end - i);
+    if (literal.size() <= max_bytes + 2) {
+      out.append(literal);
+    } else {
+      std::size_t cut = max_bytes;
+      // Not inside an escape (\uXXXX at most 6 bytes back) or a UTF-8 sequence.
+      for (std::size_t back = 1; back <= 6 && back < cut; ++back) {
+        if (literal[cut - back] == '\\') {
+          std::size_t run = 0;
+          while (back + run < cut && literal[cut - back - run] == '\\') ++run;
+          if (run % 2 == 1) cut -= back;
+          break;
+        }
+      }
+      while (cut > 1 && (static_cast<unsigned char>(literal[cut]) & 0xC0) == 0x80) --cut;
+      out.append(literal.substr(0, cut));
+      out += " ... [cut: " + std::to_string(literal.size() - 2) + " bytes in all]\"";
+    }
+    i = end;
+  }
+  return out;
+}
+
 std::string Sha256Base64(std::string_view text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
@@ -174,7 +230,12 @@ Status Summary(CaseDb* db, const ReportOptions& options, std::string* html) {
          Td(sources->Get(r, "events"), "num") + Td(IsoOrEmpty(sources->Get(r, "first"))) +
          Td(IsoOrEmpty(sources->Get(r, "last"))) + "</tr>";
   }
-  h += "</tbody></table>\n<h3>Hosts</h3><table><thead><tr>" + Th("host (dest)") +
+  h += "</tbody></table>\n<h3>Hosts</h3>";
+  if (span->Get(0, "hosts") != std::to_string(hosts->rows.size())) {
+    h += "<p class=\"muted\">The " + std::to_string(hosts->rows.size()) + " busiest of " +
+         HtmlEscape(span->Get(0, "hosts")) + " hosts.</p>";
+  }
+  h += "<table><thead><tr>" + Th("host (dest)") +
        Th("events", "num") + Th("first") + Th("last") + "</tr></thead><tbody>";
   for (std::size_t r = 0; r < hosts->rows.size(); ++r) {
     h += "<tr>" + Td(hosts->Get(r, "dest")) + Td(hosts->Get(r, "events"), "num") +
@@ -269,7 +330,7 @@ Status Risk(CaseDb* db, std::string* html) {
 }
 
 // The stored events behind a result: those matching the row's key fields within its times.
-Result<Rows> EvidenceEvents(CaseDb* db, const Rows& fields, std::size_t limit) {
+Result<Rows> EvidenceEvents(CaseDb* db, const Rows& fields, std::size_t limit, bool* bounded) {
   static constexpr std::string_view kKeys[] = {"dest",
                                                "user",
                                                "process_name",
@@ -285,25 +346,36 @@ Result<Rows> EvidenceEvents(CaseDb* db, const Rows& fields, std::size_t limit) {
   std::string sql =
       "SELECT e.event_id, e.time_us, e.dest, e.user, e.process, e.process_name, e.process_id, "
       "e.process_guid, e.parent_process_id, e.parent_process_guid, e.parent_process_name, "
-      "e.sourcetype, e.record_id, e.record_line, e.record_offset, f.path, f.sha256, e.raw "
+      "e.sourcetype, e.record_id, e.record_line, e.record_offset, f.path, f.sha256, "
+      "substr(CAST(e.raw AS BLOB), 1, 20000) AS raw, length(CAST(e.raw AS BLOB)) AS raw_bytes "
       "FROM process_events AS e JOIN input_files AS f USING (file_id) WHERE 1";
   std::vector<std::string> params;
   for (std::string_view key : kKeys) {
     if (fields.IsNull(0, key)) continue;
     std::string value = fields.Get(0, key);
-    if (value == "null" || value.empty() || value.front() == '[') continue;  // fillnull, multivalue
+    if (value == "null" || value.empty()) continue;  // fillnull; multivalue fields come as NULL
     params.push_back(value);
     // Integer columns compare as integers and text columns directly, so indexes serve.
     bool integer = key == "process_id" || key == "parent_process_id";
     sql += " AND e." + std::string(key) + " = " + (integer ? "CAST(?" : "?") +
            std::to_string(params.size()) + (integer ? " AS INTEGER)" : "");
   }
-  for (std::string_view bound : {"firstTime", "lastTime"}) {
-    std::optional<std::int64_t> time = schema::ParseUtcTimestamp(fields.Get(0, bound));
+  std::optional<std::int64_t> first = schema::ParseUtcTimestamp(fields.Get(0, "firstTime"));
+  std::optional<std::int64_t> last = schema::ParseUtcTimestamp(fields.Get(0, "lastTime"));
+  if (!first && !last && !fields.IsNull(0, "_time")) {
+    // A result binned by `_time span=...`: its events lie in the day from the bin's start.
+    std::string time = fields.Get(0, "_time");
+    if (!time.empty() && time.find_first_not_of("0123456789.") == std::string::npos) {
+      first = static_cast<std::int64_t>(std::stod(time) * 1e6);
+      last = *first + 86400LL * 1000000 - 1000000;
+    }
+  }
+  *bounded = first || last;
+  for (auto [time, op] : {std::pair{first, ">="}, std::pair{last, "<"}}) {
     if (!time) continue;
-    params.push_back(std::to_string(bound == "firstTime" ? *time : *time + 1000000));
-    sql += std::string(" AND e.time_us ") + (bound == "firstTime" ? ">=" : "<") + " CAST(?" +
-           std::to_string(params.size()) + " AS INTEGER)";
+    params.push_back(std::to_string(std::string_view(op) == ">=" ? *time : *time + 1000000));
+    sql += std::string(" AND e.time_us ") + op + " CAST(?" + std::to_string(params.size()) +
+           " AS INTEGER)";
   }
   if (params.empty()) return Rows{};  // nothing to match on
   sql += " ORDER BY e.time_us, e.event_id LIMIT " + std::to_string(limit);
@@ -317,57 +389,135 @@ std::string ProcessJson(const Rows& rows, std::size_t r) {
          ", \"process\": " + JsonOrNull(rows, r, "process") + "}";
 }
 
+// The process links of one host, read once: who has which GUID and PID, and whose parent is
+// which, so that parent chains and children cost no table scans per notable.
+class HostLinks {
+ public:
+  struct Entry {
+    std::int64_t time_us;
+    std::int64_t event_id;
+  };
+
+  static Result<HostLinks> Load(CaseDb* db, const std::string& dest) {
+    Result<Statement> stmt = db->Prepare(
+        "SELECT event_id, time_us, process_guid, parent_process_guid, process_id, "
+        "parent_process_id FROM process_events WHERE dest = ?1 ORDER BY time_us, event_id");
+    if (!stmt.ok()) return stmt.status();
+    stmt->BindTextCopy(1, dest);
+    HostLinks links;
+    while (true) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      Entry entry{stmt->ColumnInt(1), stmt->ColumnInt(0)};
+      auto text = [&](int column) { return std::string(stmt->ColumnText(column)); };
+      auto key = [&](char kind, int column) {
+        return stmt->ColumnType(column) == ValueType::kNull ? std::string()
+                                                             : kind + text(column);
+      };
+      // Keys: "g<guid>" for GUIDs (lower-cased: GUIDs compare ignoring case), "p<pid>" for PIDs.
+      std::string guid = key('g', 2), parent_guid = key('g', 3);
+      for (std::string* k : {&guid, &parent_guid})
+        for (char& c : *k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string pid = key('p', 4), parent_pid = key('p', 5);
+      if (!guid.empty()) links.by_self_[guid].push_back(entry);
+      if (!pid.empty()) links.by_self_[pid].push_back(entry);
+      if (!parent_guid.empty()) links.by_parent_[parent_guid].push_back(entry);
+      else if (!parent_pid.empty()) links.by_parent_[parent_pid].push_back(entry);
+    }
+    return links;
+  }
+
+  // The latest process with `key` at or before `time_us` (within a week), other than `self`.
+  std::optional<std::int64_t> Parent(const std::string& key, std::int64_t time_us,
+                                     std::int64_t self) const {
+    auto it = by_self_.find(key);
+    if (it == by_self_.end()) return std::nullopt;
+    for (auto e = it->second.rbegin(); e != it->second.rend(); ++e) {
+      if (e->time_us > time_us || e->event_id == self) continue;
+      if (e->time_us < time_us - 7 * 86400LL * 1000000) break;
+      return e->event_id;
+    }
+    return std::nullopt;
+  }
+
+  // Processes whose parent is `key`, started in the day from `time_us`.
+  std::vector<std::int64_t> Children(const std::string& key, std::int64_t time_us) const {
+    std::vector<std::int64_t> out;
+    auto it = by_parent_.find(key);
+    if (it == by_parent_.end()) return out;
+    for (const Entry& e : it->second) {
+      if (e.time_us >= time_us && e.time_us < time_us + 86400LL * 1000000) out.push_back(e.event_id);
+      if (out.size() == 20) break;
+    }
+    return out;
+  }
+
+ private:
+  std::map<std::string, std::vector<Entry>> by_self_;
+  std::map<std::string, std::vector<Entry>> by_parent_;
+};
+
 // Parents (up to five, nearest first, shown oldest first) and children of an event on its host.
-Result<std::string> ContextJson(CaseDb* db, const Rows& event) {
-  constexpr std::string_view kColumns =
-      "SELECT time_us, process_name, process_id, process, parent_process_id, process_guid, "
-      "parent_process_guid FROM process_events ";
-  std::vector<std::string> parents;
+// Parents are looked for in the week before, children in the day after, each process once.
+Result<std::string> ContextJson(CaseDb* db, const Rows& event,
+                                std::map<std::string, HostLinks>* hosts) {
   std::string dest = event.Get(0, "dest");
-  std::string parent_pid = event.Get(0, "parent_process_id");
-  std::string parent_guid = event.Get(0, "parent_process_guid");
-  std::string before = event.Get(0, "time_us");
-  for (int depth = 0; depth < 5 && (!parent_pid.empty() || !parent_guid.empty()); ++depth) {
-    Result<Rows> parent =
-        !parent_guid.empty()
-            ? Fetch(db,
-                    std::string(kColumns) +
-                        "WHERE dest = ?1 AND process_guid = ?2 "
-                        "ORDER BY time_us DESC LIMIT 1",
-                    {dest, parent_guid})
-            : Fetch(db,
-                    std::string(kColumns) +
-                        "WHERE dest = ?1 AND process_id = CAST(?2 AS INTEGER) AND time_us <= "
-                        "CAST(?3 AS INTEGER) ORDER BY time_us DESC LIMIT 1",
-                    {dest, parent_pid, before});
-    if (!parent.ok()) return parent.status();
-    if (parent->rows.empty()) break;
-    parents.push_back(ProcessJson(*parent, 0));
-    parent_pid = parent->Get(0, "parent_process_id");
-    parent_guid = parent->Get(0, "parent_process_guid");
-    before = parent->Get(0, "time_us");
+  auto cached = hosts->find(dest);
+  if (cached == hosts->end()) {
+    Result<HostLinks> loaded = HostLinks::Load(db, dest);
+    if (!loaded.ok()) return loaded.status();
+    cached = hosts->emplace(dest, std::move(*loaded)).first;
+  }
+  const HostLinks& links = cached->second;
+  auto lowered = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  auto describe = [&](std::int64_t event_id) -> Result<Rows> {
+    return Fetch(db,
+                 "SELECT event_id, time_us, process_name, process_id, substr(process, 1, 1024) "
+                 "AS process, parent_process_id, process_guid, parent_process_guid FROM "
+                 "process_events WHERE event_id = CAST(?1 AS INTEGER)",
+                 {std::to_string(event_id)});
+  };
+  auto parent_key = [&](const Rows& row) {
+    if (!row.IsNull(0, "parent_process_guid")) return "g" + lowered(row.Get(0, "parent_process_guid"));
+    if (!row.IsNull(0, "parent_process_id")) return "p" + row.Get(0, "parent_process_id");
+    return std::string();
+  };
+  std::vector<std::string> parents;
+  std::set<std::int64_t> seen = {std::stoll(event.Get(0, "event_id"))};
+  Rows current = event;
+  for (int depth = 0; depth < 5; ++depth) {
+    std::string key = parent_key(current);
+    if (key.empty()) break;
+    std::optional<std::int64_t> parent = links.Parent(key, std::stoll(current.Get(0, "time_us")),
+                                                      std::stoll(current.Get(0, "event_id")));
+    if (!parent || !seen.insert(*parent).second) break;
+    Result<Rows> row = describe(*parent);
+    if (!row.ok()) return row.status();
+    if (row->rows.empty()) break;
+    parents.push_back(ProcessJson(*row, 0));
+    current = std::move(*row);
   }
   std::reverse(parents.begin(), parents.end());
-  std::string guid = event.Get(0, "process_guid");
-  Result<Rows> children =
-      !guid.empty()
-          ? Fetch(db,
-                  std::string(kColumns) +
-                      "WHERE dest = ?1 AND parent_process_guid = ?2 "
-                      "ORDER BY time_us LIMIT 20",
-                  {dest, guid})
-          : Fetch(db,
-                  std::string(kColumns) +
-                      "WHERE dest = ?1 AND parent_process_id = CAST(?2 AS INTEGER) AND "
-                      "time_us >= CAST(?3 AS INTEGER) AND time_us < CAST(?3 AS INTEGER) + "
-                      "86400000000 ORDER BY time_us LIMIT 20",
-                  {dest, event.Get(0, "process_id"), event.Get(0, "time_us")});
-  if (!children.ok()) return children.status();
+  std::string self_key = !event.IsNull(0, "process_guid")
+                             ? "g" + lowered(event.Get(0, "process_guid"))
+                             : (event.IsNull(0, "process_id") ? "" : "p" + event.Get(0, "process_id"));
   std::string out = "{\"parents\": [";
   for (std::size_t i = 0; i < parents.size(); ++i) out += (i ? ", " : "") + parents[i];
   out += "], \"children\": [";
-  for (std::size_t r = 0; r < children->rows.size(); ++r)
-    out += (r ? ", " : "") + ProcessJson(*children, r);
+  bool first_child = true;
+  for (std::int64_t child : self_key.empty() ? std::vector<std::int64_t>{}
+                                             : links.Children(self_key, std::stoll(event.Get(0, "time_us")))) {
+    if (!seen.insert(child).second) continue;
+    Result<Rows> row = describe(child);
+    if (!row.ok()) return row.status();
+    if (row->rows.empty()) continue;
+    out += (first_child ? "" : ", ") + ProcessJson(*row, 0);
+    first_child = false;
+  }
   return out + "]}";
 }
 
@@ -385,6 +535,7 @@ Result<std::string> NotablesJson(CaseDb* db, const ReportOptions& options, std::
             "ORDER BY r.score DESC, n.result_time, n.notable_id");
   if (!notables.ok()) return notables.status();
   *total = notables->rows.size();
+  std::map<std::string, HostLinks> host_links;  // per dest, loaded when first needed
   std::string out = "[";
   for (std::size_t r = 0; r < notables->rows.size(); ++r) {
     std::string fields_json = notables->Get(r, "fields");
@@ -394,43 +545,41 @@ Result<std::string> NotablesJson(CaseDb* db, const ReportOptions& options, std::
            ", \"severity\": " + JsonOrNull(*notables, r, "severity") +
            ", \"dest\": " + JsonOrNull(*notables, r, "dest") +
            ", \"user\": " + JsonOrNull(*notables, r, "user") +
-           ", \"process\": " + JsonOrNull(*notables, r, "process") +
-           ", \"parent\": " + JsonOrNull(*notables, r, "parent") +
+           ", \"process\": " + ClippedJson(*notables, r, "process", kMaxTextBytes) +
+           ", \"parent\": " + ClippedJson(*notables, r, "parent", kMaxTextBytes) +
            ", \"count\": " + NumberOrNull(*notables, r, "count") + ", \"first\": " +
            (notables->IsNull(r, "first") ? Json(notables->Get(r, "result_time"))
                                          : JsonOrNull(*notables, r, "first")) +
            ", \"last\": " +
            (notables->IsNull(r, "last") ? Json(notables->Get(r, "result_time"))
                                         : JsonOrNull(*notables, r, "last")) +
-           ", \"score\": " + NumberOrNull(*notables, r, "score") + ", \"fields\": " + fields_json;
+           ", \"score\": " + NumberOrNull(*notables, r, "score") +
+           ", \"fields\": " + ClipJsonStrings(fields_json, kMaxTextBytes);
     if (r < options.evidence_notables) {
       // The row's fields as columns, to match stored events on.
-      Result<Rows> fields =
-          Fetch(db,
-                "SELECT json_extract(?1, '$.dest') AS dest, json_extract(?1, '$.user') AS user, "
-                "json_extract(?1, '$.process_name') AS process_name, "
-                "json_extract(?1, '$.process') AS process, "
-                "json_extract(?1, '$.process_id') AS process_id, "
-                "json_extract(?1, '$.parent_process_id') AS parent_process_id, "
-                "json_extract(?1, '$.parent_process_name') AS parent_process_name, "
-                "json_extract(?1, '$.process_guid') AS process_guid, "
-                "json_extract(?1, '$.original_file_name') AS original_file_name, "
-                "json_extract(?1, '$.process_path') AS process_path, "
-                "json_extract(?1, '$.parent_process') AS parent_process, "
-                "json_extract(?1, '$.parent_process_guid') AS parent_process_guid, "
-                "json_extract(?1, '$.firstTime') AS firstTime, "
-                "json_extract(?1, '$.lastTime') AS lastTime",
-                {fields_json});
+      // The row's fields as columns to match stored events on; a multivalue field as NULL.
+      std::string extract = "SELECT ?2 AS result_time";
+      for (std::string_view key : {"dest", "user", "process_name", "process", "process_id",
+                                   "parent_process_id", "parent_process_name", "process_guid",
+                                   "original_file_name", "process_path", "parent_process",
+                                   "parent_process_guid", "firstTime", "lastTime", "_time"}) {
+        std::string path = "'$.\"" + std::string(key) + "\"'";
+        extract += ", CASE WHEN json_type(?1, " + path + ") = 'array' THEN NULL ELSE " +
+                   "json_extract(?1, " + path + ") END AS \"" + std::string(key) + "\"";
+      }
+      Result<Rows> fields = Fetch(db, extract, {fields_json, notables->Get(r, "result_time")});
       if (!fields.ok()) return fields.status();
-      Result<Rows> events = EvidenceEvents(db, *fields, options.events_per_notable);
+      bool bounded = false;
+      Result<Rows> events = EvidenceEvents(db, *fields, options.events_per_notable, &bounded);
       if (!events.ok()) return events.status();
+      out += std::string(", \"evidenceUnbounded\": ") + (bounded ? "false" : "true");
       out += ", \"evidence\": [";
       for (std::size_t e = 0; e < events->rows.size(); ++e) {
         out += e ? ", " : "";
         out += "{\"time\": " + Json(IsoOrEmpty(events->Get(e, "time_us"))) +
                ", \"dest\": " + JsonOrNull(*events, e, "dest") +
                ", \"user\": " + JsonOrNull(*events, e, "user") +
-               ", \"process\": " + JsonOrNull(*events, e, "process") +
+               ", \"process\": " + ClippedJson(*events, e, "process", kMaxTextBytes) +
                ", \"process_name\": " + JsonOrNull(*events, e, "process_name") +
                ", \"process_id\": " + NumberOrNull(*events, e, "process_id") +
                ", \"parent_process_id\": " + NumberOrNull(*events, e, "parent_process_id") +
@@ -441,12 +590,14 @@ Result<std::string> NotablesJson(CaseDb* db, const ReportOptions& options, std::
                ", \"offset\": " + NumberOrNull(*events, e, "record_offset") +
                ", \"file\": " + JsonOrNull(*events, e, "path") +
                ", \"sha256\": " + JsonOrNull(*events, e, "sha256") +
-               ", \"raw\": " + JsonOrNull(*events, e, "raw");
-        if (e == 0) {
+               ", \"raw\": " +
+               Json(Clip(events->Get(e, "raw"), kMaxRawBytes,
+                         static_cast<std::size_t>(std::stoll(events->Get(e, "raw_bytes")))));
+        if (e == 0 && r < options.context_notables) {
           Rows one;
           one.columns = events->columns;
           one.rows.push_back(events->rows[e]);
-          Result<std::string> context = ContextJson(db, one);
+          Result<std::string> context = ContextJson(db, one, &host_links);
           if (!context.ok()) return context.status();
           out += ", \"context\": " + *context;
         }
@@ -528,6 +679,8 @@ Status Timeline(CaseDb* db, std::string* html) {
       if (!time) continue;
       double x = label_width + plot_width * static_cast<double>(*time - first) /
                                    static_cast<double>(last - first);
+      x = std::clamp(x, static_cast<double>(label_width),
+                     static_cast<double>(label_width + plot_width));
       h += "<circle cx=\"" + std::to_string(static_cast<int>(x)) + "\" cy=\"" +
            std::to_string(y + 12) + "\" r=\"5\" fill=\"#8a1c1c\"><title>" +
            HtmlEscape(marks->Get(m, "result_time") + " " + marks->Get(m, "rule_title")) +

@@ -16,6 +16,7 @@ struct ReportOptions {
   std::string generated_at;             ///< ISO-8601 shown as the generation time; empty: now
   std::size_t evidence_notables = 500;  ///< notables (highest risk first) given their events
   std::size_t events_per_notable = 10;  ///< events shown per notable, at most
+  std::size_t context_notables = 100;   ///< notables given the process around their first event
 };
 
 /// Writes the report of the case (opened read-only) to `out`.

@@ -54,6 +54,21 @@ TEST(HtmlReportTest, HostileLogStringsAreOnlyText) {
   EXPECT_NE(html.find("Content-Security-Policy\" content=\"default-src 'none'"), std::string::npos);
 }
 
+TEST(HtmlReportTest, HugeLogStringsAreCutNotCopiedWhole) {
+  // One at.exe event whose command line is 400 KB: the report shows the start of it, says how
+  // long it was, and stays small however often the value appears.
+  TempDir dir;
+  std::string xml = ReadFile(SourcePath("fixtures/hostile/sysmon_hostile.xml"));
+  const std::string hit = "Name='CommandLine'>at \\\\x 10:00 ";
+  ASSERT_NE(xml.find(hit), std::string::npos);
+  xml.insert(xml.find(hit) + hit.size(), std::string(400 * 1024, 'A'));
+  WriteFile(dir.File("big.xml"), xml);
+  std::string html = Report(dir, {dir.File("big.xml")});
+  ASSERT_FALSE(html.empty());
+  EXPECT_LT(html.size(), 300u * 1024) << "the report copied the huge value";
+  EXPECT_NE(html.find("bytes in all"), std::string::npos);
+}
+
 TEST(HtmlReportTest, FixtureCaseMatchesGoldenCopy) {
   TempDir dir;
   const std::string fixture =

@@ -64,6 +64,10 @@
       box.appendChild(el('p', 'muted', data.evidenceNote));
       return box;
     }
+    if (n.evidenceUnbounded) {
+      box.appendChild(el('p', 'muted', 'This result carries no time, so the events shown are ' +
+          'those matching its fields at any time.'));
+    }
     if (n.evidence.length === 0) box.appendChild(el('p', 'muted', 'No stored event matches this result.'));
     n.evidence.forEach(function (ev, i) {
       box.appendChild(el('h4', '', 'Event ' + (i + 1) + ': ' + ev.time + ' ' + ev.sourcetype));
