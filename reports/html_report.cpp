@@ -235,8 +235,8 @@ Status Summary(CaseDb* db, const ReportOptions& options, std::string* html) {
     h += "<p class=\"muted\">The " + std::to_string(hosts->rows.size()) + " busiest of " +
          HtmlEscape(span->Get(0, "hosts")) + " hosts.</p>";
   }
-  h += "<table><thead><tr>" + Th("host (dest)") +
-       Th("events", "num") + Th("first") + Th("last") + "</tr></thead><tbody>";
+  h += "<table><thead><tr>" + Th("host (dest)") + Th("events", "num") + Th("first") + Th("last") +
+       "</tr></thead><tbody>";
   for (std::size_t r = 0; r < hosts->rows.size(); ++r) {
     h += "<tr>" + Td(hosts->Get(r, "dest")) + Td(hosts->Get(r, "events"), "num") +
          Td(IsoOrEmpty(hosts->Get(r, "first"))) + Td(IsoOrEmpty(hosts->Get(r, "last"))) + "</tr>";
@@ -412,8 +412,7 @@ class HostLinks {
       Entry entry{stmt->ColumnInt(1), stmt->ColumnInt(0)};
       auto text = [&](int column) { return std::string(stmt->ColumnText(column)); };
       auto key = [&](char kind, int column) {
-        return stmt->ColumnType(column) == ValueType::kNull ? std::string()
-                                                             : kind + text(column);
+        return stmt->ColumnType(column) == ValueType::kNull ? std::string() : kind + text(column);
       };
       // Keys: "g<guid>" for GUIDs (lower-cased: GUIDs compare ignoring case), "p<pid>" for PIDs.
       std::string guid = key('g', 2), parent_guid = key('g', 3);
@@ -422,8 +421,10 @@ class HostLinks {
       std::string pid = key('p', 4), parent_pid = key('p', 5);
       if (!guid.empty()) links.by_self_[guid].push_back(entry);
       if (!pid.empty()) links.by_self_[pid].push_back(entry);
-      if (!parent_guid.empty()) links.by_parent_[parent_guid].push_back(entry);
-      else if (!parent_pid.empty()) links.by_parent_[parent_pid].push_back(entry);
+      if (!parent_guid.empty())
+        links.by_parent_[parent_guid].push_back(entry);
+      else if (!parent_pid.empty())
+        links.by_parent_[parent_pid].push_back(entry);
     }
     return links;
   }
@@ -447,7 +448,8 @@ class HostLinks {
     auto it = by_parent_.find(key);
     if (it == by_parent_.end()) return out;
     for (const Entry& e : it->second) {
-      if (e.time_us >= time_us && e.time_us < time_us + 86400LL * 1000000) out.push_back(e.event_id);
+      if (e.time_us >= time_us && e.time_us < time_us + 86400LL * 1000000)
+        out.push_back(e.event_id);
       if (out.size() == 20) break;
     }
     return out;
@@ -482,7 +484,8 @@ Result<std::string> ContextJson(CaseDb* db, const Rows& event,
                  {std::to_string(event_id)});
   };
   auto parent_key = [&](const Rows& row) {
-    if (!row.IsNull(0, "parent_process_guid")) return "g" + lowered(row.Get(0, "parent_process_guid"));
+    if (!row.IsNull(0, "parent_process_guid"))
+      return "g" + lowered(row.Get(0, "parent_process_guid"));
     if (!row.IsNull(0, "parent_process_id")) return "p" + row.Get(0, "parent_process_id");
     return std::string();
   };
@@ -502,15 +505,17 @@ Result<std::string> ContextJson(CaseDb* db, const Rows& event,
     current = std::move(*row);
   }
   std::reverse(parents.begin(), parents.end());
-  std::string self_key = !event.IsNull(0, "process_guid")
-                             ? "g" + lowered(event.Get(0, "process_guid"))
-                             : (event.IsNull(0, "process_id") ? "" : "p" + event.Get(0, "process_id"));
+  std::string self_key =
+      !event.IsNull(0, "process_guid")
+          ? "g" + lowered(event.Get(0, "process_guid"))
+          : (event.IsNull(0, "process_id") ? "" : "p" + event.Get(0, "process_id"));
   std::string out = "{\"parents\": [";
   for (std::size_t i = 0; i < parents.size(); ++i) out += (i ? ", " : "") + parents[i];
   out += "], \"children\": [";
   bool first_child = true;
-  for (std::int64_t child : self_key.empty() ? std::vector<std::int64_t>{}
-                                             : links.Children(self_key, std::stoll(event.Get(0, "time_us")))) {
+  for (std::int64_t child : self_key.empty()
+                                ? std::vector<std::int64_t>{}
+                                : links.Children(self_key, std::stoll(event.Get(0, "time_us")))) {
     if (!seen.insert(child).second) continue;
     Result<Rows> row = describe(child);
     if (!row.ok()) return row.status();
@@ -559,10 +564,10 @@ Result<std::string> NotablesJson(CaseDb* db, const ReportOptions& options, std::
       // The row's fields as columns, to match stored events on.
       // The row's fields as columns to match stored events on; a multivalue field as NULL.
       std::string extract = "SELECT ?2 AS result_time";
-      for (std::string_view key : {"dest", "user", "process_name", "process", "process_id",
-                                   "parent_process_id", "parent_process_name", "process_guid",
-                                   "original_file_name", "process_path", "parent_process",
-                                   "parent_process_guid", "firstTime", "lastTime", "_time"}) {
+      for (std::string_view key :
+           {"dest", "user", "process_name", "process", "process_id", "parent_process_id",
+            "parent_process_name", "process_guid", "original_file_name", "process_path",
+            "parent_process", "parent_process_guid", "firstTime", "lastTime", "_time"}) {
         std::string path = "'$.\"" + std::string(key) + "\"'";
         extract += ", CASE WHEN json_type(?1, " + path + ") = 'array' THEN NULL ELSE " +
                    "json_extract(?1, " + path + ") END AS \"" + std::string(key) + "\"";
@@ -589,8 +594,7 @@ Result<std::string> NotablesJson(CaseDb* db, const ReportOptions& options, std::
                ", \"line\": " + NumberOrNull(*events, e, "record_line") +
                ", \"offset\": " + NumberOrNull(*events, e, "record_offset") +
                ", \"file\": " + JsonOrNull(*events, e, "path") +
-               ", \"sha256\": " + JsonOrNull(*events, e, "sha256") +
-               ", \"raw\": " +
+               ", \"sha256\": " + JsonOrNull(*events, e, "sha256") + ", \"raw\": " +
                Json(Clip(events->Get(e, "raw"), kMaxRawBytes,
                          static_cast<std::size_t>(std::stoll(events->Get(e, "raw_bytes")))));
         if (e == 0 && r < options.context_notables) {
