@@ -80,8 +80,10 @@ Command QueryCommand() {
       "  quarry query --db case.db --param host=WKS-07 \"SELECT * FROM processes WHERE dest = "
       ":host\"\n"
       "\n"
-      "Tables and views: processes (CIM Endpoint.Processes), process_evidence, input_files,\n"
-      "ingest_warnings; see docs/schema.md. The case is opened read-only.\n"
+      "Tables and views: processes (CIM Endpoint.Processes), process_evidence, timeline,\n"
+      "process_tree, command_line_stack, first_seen, input_files, ingest_warnings, notables,\n"
+      "risk_events, risk_by_object, risk_incidents; `quarry schema` lists them all and\n"
+      "docs/schema.md has examples. The case is opened read-only.\n"
       "Exit status: 0 done, 1 the SQL failed or would write, 2 usage error.\n";
   command.add = [flags](CLI::App* app) {
     app->add_option("--db", flags->db, "Case database to read")->required();
