@@ -1,4 +1,5 @@
 // The quarry executable: parses the subcommand and hands over to its file in cli/.
+#include <csignal>
 #include <exception>
 #include <iostream>
 #include <vector>
@@ -76,6 +77,10 @@ int Main(int argc, char** argv) {
 }  // namespace quarry::cli
 
 int main(int argc, char** argv) {
+  // A reader that goes away (`quarry ingest ... | head`) must not kill a batch half-way, after
+  // some files are committed but before CrowdStrike resolution: writes then fail (and the exit
+  // status says so) while the work finishes.
+  std::signal(SIGPIPE, SIG_IGN);
   try {
     return quarry::cli::Main(argc, argv);
   } catch (const std::exception& e) {  // the one last-resort catch (STYLE.md rule 2)

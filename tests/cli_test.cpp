@@ -27,6 +27,22 @@ TEST(CliTest, HelpListsCommandsAndShowsExamples) {
   EXPECT_TRUE(Contains(query.out, "--format")) << query.out;
 }
 
+TEST(CliTest, AReaderThatGoesAwayDoesNotStopTheBatch) {
+  // All output into `head -c 1`, which exits after one byte: every later write fails. The batch
+  // must still finish, CrowdStrike users resolved through the userinfo file read last.
+  TempDir dir;
+  std::string command = "'" + std::string(QUARRY_BINARY) + "' ingest --db '" + dir.File("case.db") +
+                        "' '" + SourcePath("fixtures/cross_source") +
+                        "' 2>&1 | head -c 1 > /dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  auto db = OpenCase(dir.File("case.db"), schema::OpenMode::kReadOnly);
+  EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM input_files WHERE status = 'loaded'"), 5);
+  EXPECT_EQ(QueryInt(db.get(),
+                     "SELECT count(*) FROM processes WHERE sourcetype LIKE "
+                     "'crowdstrike%' AND user LIKE 'S-1-5-21-%'"),
+            0);
+}
+
 TEST(CliTest, UsageErrorsExitWithTwo) {
   EXPECT_EQ(RunQuarry({}).exit_code, 2);
   EXPECT_EQ(RunQuarry({"frobnicate"}).exit_code, 2);
