@@ -32,6 +32,7 @@ Command DetectionsCommand();
 Command ReportCommand();
 
 Command SchemaCommand();
+Command VerifyCommand();
 Command AnalyzeCommand();
 
 /// The steps of `quarry analyze`, each as its own command runs it (same output, exit codes).
