@@ -444,10 +444,10 @@ Status WriteOutcome(CaseDb* db, const Detection& detection, const CompiledDetect
     else
       result->BindTextCopy(6, user_text);
     result->BindTextCopy(7, time_iso);
-    std::string window_earliest = schema::FormatIsoUtc(window.earliest_us);
-    std::string window_latest = schema::FormatIsoUtc(window.latest_us);
-    std::string run_time = window.run_us ? schema::FormatIsoUtc(*window.run_us) : "";
-    if (window.run_us) {
+    if (window.run_us) {  // schedule replay: the window that raised it
+      std::string window_earliest = schema::FormatIsoUtc(window.earliest_us);
+      std::string window_latest = schema::FormatIsoUtc(window.latest_us);
+      std::string run_time = schema::FormatIsoUtc(*window.run_us);
       result->BindTextCopy(8, window_earliest);
       result->BindTextCopy(9, window_latest);
       result->BindTextCopy(10, run_time);

@@ -1,6 +1,7 @@
 // Timestamp parsing and formatting without the C library's local-time functions.
 #include "schema/time_util.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -106,6 +107,9 @@ std::optional<std::int64_t> ParseEpochMillis(std::string_view text) {
 }
 
 std::string FormatIsoUtc(std::int64_t time_us) {
+  // Outside years 0000..9999 the text would not be ISO-8601 (and the arithmetic could overflow):
+  // such times print as the nearest end of that range.
+  time_us = std::clamp<std::int64_t>(time_us, -62167219200000000, 253402300799999999);
   std::int64_t micros = ((time_us % 1000000) + 1000000) % 1000000;
   std::int64_t seconds = (time_us - micros) / 1000000;
   std::int64_t secs_of_day = ((seconds % 86400) + 86400) % 86400;

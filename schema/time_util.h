@@ -22,7 +22,8 @@ std::optional<std::int64_t> ParseEpochSeconds(std::string_view text);
 /// Parses Unix epoch milliseconds ("1713805173418"). Nothing for anything else.
 std::optional<std::int64_t> ParseEpochMillis(std::string_view text);
 
-/// Formats microseconds since 1970 UTC as "YYYY-MM-DDTHH:MM:SS.ffffffZ" (years 0000-9999).
+/// Formats microseconds since 1970 UTC as "YYYY-MM-DDTHH:MM:SS.ffffffZ" (years 0000-9999; a
+/// time outside them prints as the nearest end).
 std::string FormatIsoUtc(std::int64_t time_us);
 
 /// The current time as FormatIsoUtc text.
