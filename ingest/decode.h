@@ -34,7 +34,7 @@ struct DecodedBatch {
 /// Called with each batch; return false to stop decoding early.
 using BatchSink = std::function<bool(DecodedBatch&&)>;
 
-/// Decodes a file of the format `sniff` recognised (event XML or JSON lines).
+/// Decodes a file of the format `sniff` recognised (event XML, JSON lines or EVTX).
 Status DecodeFile(const std::string& path, const SniffResult& sniff, const DecodeOptions& options,
                   const BatchSink& sink);
 

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <pugixml.hpp>
 
+#include "ingest/normalize_util.h"
+
 namespace quarry::ingest {
 namespace {
 
@@ -26,15 +28,6 @@ pugi::xml_node Child(const pugi::xml_node& parent, std::string_view local_name) 
     if (child.type() == pugi::node_element && LocalName(child) == local_name) return child;
   }
   return {};
-}
-
-std::optional<std::int64_t> ParseInteger(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  std::int64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
 }
 
 }  // namespace
@@ -64,10 +57,10 @@ bool EventXmlParser::Parse(char* data, std::size_t size, WinEvent* event, std::s
   if (system) {
     event->provider = Child(system, "Provider").attribute("Name").value();
     event->channel = Child(system, "Channel").child_value();
-    event->event_id = ParseInteger(Child(system, "EventID").child_value());
-    event->version = ParseInteger(Child(system, "Version").child_value());
+    event->event_id = ParseEventInteger(Child(system, "EventID").child_value());
+    event->version = ParseEventInteger(Child(system, "Version").child_value());
     event->computer = Child(system, "Computer").child_value();
-    event->record_id = ParseInteger(Child(system, "EventRecordID").child_value());
+    event->record_id = ParseEventInteger(Child(system, "EventRecordID").child_value());
     event->system_time = Child(system, "TimeCreated").attribute("SystemTime").value();
     event->security_user_id = Child(system, "Security").attribute("UserID").value();
   }

@@ -1,1 +1,31 @@
-// (in progress)
+// Native reader of Windows XML Event Log files (.evtx): the file header, 64 KiB chunks, event
+// records and their binary XML, decoded straight into WinEvent for the Windows normalizers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ingest/decode.h"
+#include "ingest/input_file.h"
+#include "schema/status.h"
+
+namespace quarry::ingest {
+
+/// Decodes an EVTX file chunk by chunk (memory stays flat in the file size). Every chunk slot up
+/// to the end of the file is read, whatever the header's chunk count says. Damage never stops the
+/// file: a chunk with a bad signature is skipped, a checksum mismatch is a field warning and the
+/// data is read anyway, a record with a bad size is rejected and reading resumes at the next
+/// record signature, a record whose binary XML cannot be decoded (missing template, unknown
+/// token, too deep, too long) is rejected. Each warning names the chunk and the record. Rows
+/// carry the record's file offset and, as `raw`, the record rendered as event XML. The returned
+/// Status is a read error that cut the file short (what was read before has gone to `sink`).
+Status DecodeEvtxFile(const std::string& path, const SniffResult& sniff,
+                      const DecodeOptions& options, const BatchSink& sink);
+
+/// Renders every record of an EVTX file as event XML, one record a line, to `out` (for tests
+/// and tools); damaged records are left out and counted in `*damaged` when given.
+Status RenderEvtxFileAsXml(const std::string& path, std::string* out,
+                           std::int64_t* damaged = nullptr);
+
+}  // namespace quarry::ingest

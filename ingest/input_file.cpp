@@ -8,6 +8,7 @@
 
 #include "ingest/crowdstrike.h"
 #include "ingest/json_record.h"
+#include "ingest/normalize_util.h"
 #include "ingest/nxlog.h"
 
 namespace quarry::ingest {
@@ -25,24 +26,6 @@ using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
 Status IoError(const std::string& path, const char* what) {
   return Status(StatusCode::kIoError, path + ": " + what + ": " + std::strerror(errno));
-}
-
-void AppendUtf8(std::uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // Transcodes whole UTF-16LE code units from `in` to `out`; returns how many input bytes were
@@ -147,6 +130,10 @@ Result<SniffResult> SniffFile(const std::string& path) {
   if (std::ferror(file.get())) return IoError(path, "read failed");
 
   SniffResult result;
+  if (StartsWith(head, std::string_view("ElfFile\0", 8))) {
+    result.format = "evtx";  // binary; the encoding fields do not apply
+    return result;
+  }
   std::string text;
   if (StartsWith(head, "\xEF\xBB\xBF")) {
     result.bom_bytes = 3;

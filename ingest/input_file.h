@@ -20,7 +20,7 @@ enum class TextEncoding { kUtf8, kUtf16Le };
 
 /// What a file's first bytes say it is.
 struct SniffResult {
-  std::string format;  ///< "event_xml", "json_lines", or empty when not an event source
+  std::string format;  ///< "event_xml", "json_lines", "evtx", or empty when not an event source
   TextEncoding encoding = TextEncoding::kUtf8;
   std::size_t bom_bytes = 0;  ///< 3 for a UTF-8 BOM, 2 for a UTF-16LE BOM
   std::string reason;         ///< for a file that is not an event source: why not
@@ -30,6 +30,7 @@ struct SniffResult {
 /// without BOM) whose first markup is an XML declaration, a comment, `<Events>` or `<Event>`,
 /// and that holds an `<Event` element. JSON lines is text whose first line is a JSON object of
 /// a known kind (CrowdStrike FDR event, aidmaster or userinfo record, NXLog Windows event).
+/// EVTX is a file that starts with the signature "ElfFile\0".
 /// Never fails on content; kIoError when unreadable.
 Result<SniffResult> SniffFile(const std::string& path);
 

@@ -35,6 +35,13 @@ std::optional<std::string_view> WellKnownAccountSid(std::string_view name);
 /// True when `a` and `b` are equal ignoring ASCII case.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+/// Appends code point `cp` as UTF-8.
+void AppendUtf8(std::uint32_t cp, std::string* out);
+
+/// A decimal integer with optional sign and surrounding spaces or tabs, as event renderings
+/// write EventID, Version and EventRecordID; nothing for anything else.
+std::optional<std::int64_t> ParseEventInteger(std::string_view text);
+
 /// ASCII lower case.
 std::string AsciiLower(std::string_view text);
 
