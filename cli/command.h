@@ -33,6 +33,7 @@ Command ReportCommand();
 
 Command SchemaCommand();
 Command VerifyCommand();
+Command EvtxDumpCommand();
 Command AnalyzeCommand();
 
 /// The steps of `quarry analyze`, each as its own command runs it (same output, exit codes).

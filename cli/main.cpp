@@ -25,7 +25,7 @@ constexpr const char* kDescription =
 int Main(int argc, char** argv) {
   std::vector<Command> commands = {IngestCommand(),     QueryCommand(),  DetectCommand(),
                                    DetectionsCommand(), ReportCommand(), AnalyzeCommand(),
-                                   SchemaCommand(),     VerifyCommand()};
+                                   SchemaCommand(),     VerifyCommand(), EvtxDumpCommand()};
   CLI::App app(kDescription, "quarry");
   app.set_version_flag("--version", std::string(kQuarryVersion));
   app.require_subcommand(1);

@@ -1164,6 +1164,25 @@ Status DecodeEvtxFile(const std::string& path, const SniffResult& sniff,
   return status;
 }
 
+Status VisitEvtxRecords(
+    const std::string& path, bool with_xml,
+    const std::function<bool(std::int64_t, const WinEvent&, std::string_view)>& visit,
+    std::int64_t* damaged) {
+  WinEvent event;
+  std::string xml;
+  return WalkEvtx(
+      path,
+      [&](std::int64_t offset, std::int64_t, BinXmlParser* parser) {
+        FillWinEvent(parser, &event);
+        xml.clear();
+        if (with_xml) RenderXml(*parser, &xml);
+        return visit(offset, event, xml);
+      },
+      [&](Damage&& damage) {
+        if (damaged && damage.lost_record) ++*damaged;
+      });
+}
+
 Status RenderEvtxFileAsXml(const std::string& path, std::string* out, std::int64_t* damaged) {
   std::string xml;
   return WalkEvtx(

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "ingest/decode.h"
 #include "ingest/input_file.h"
+#include "ingest/win_event.h"
 #include "schema/status.h"
 
 namespace quarry::ingest {
@@ -22,6 +24,14 @@ namespace quarry::ingest {
 /// Status is a read error that cut the file short (what was read before has gone to `sink`).
 Status DecodeEvtxFile(const std::string& path, const SniffResult& sniff,
                       const DecodeOptions& options, const BatchSink& sink);
+
+/// Calls `visit` with each readable record: its byte offset in the file, the decoded event, and
+/// its event XML when `with_xml` (else empty); `visit` returns false to stop. Damaged records are
+/// left out and counted in `*damaged` when given. For tools such as `quarry evtx-dump`.
+Status VisitEvtxRecords(
+    const std::string& path, bool with_xml,
+    const std::function<bool(std::int64_t, const WinEvent&, std::string_view)>& visit,
+    std::int64_t* damaged = nullptr);
 
 /// Renders every record of an EVTX file as event XML, one record a line, to `out` (for tests
 /// and tools); damaged records are left out and counted in `*damaged` when given.
