@@ -401,10 +401,11 @@ Status WriteOutcome(CaseDb* db, const Detection& detection, const CompiledDetect
   // Tactics of the detection's techniques, in matrix order.
   std::vector<TacticInfo> tactics;
   for (const std::string& technique : detection.mitre_attack_ids) {
-    for (const auto& [id, name] : AttackTactics(technique)) {
+    for (const auto& tactic : AttackTactics(technique)) {
       bool have = std::any_of(tactics.begin(), tactics.end(),
-                              [&](const TacticInfo& t) { return t.id == id; });
-      if (!have) tactics.push_back(TacticInfo{id, name, TacticsByShortname().size()});
+                              [&](const TacticInfo& t) { return t.id == tactic.first; });
+      if (!have)
+        tactics.push_back(TacticInfo{tactic.first, tactic.second, TacticsByShortname().size()});
     }
   }
   std::vector<std::string> tactic_ids, tactic_names;

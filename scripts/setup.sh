@@ -28,5 +28,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${missing[@]}"
 fi
 
+# QUARRY_SETUP_ONLY=1: install the packages only (tests/fuzz/run.sh configures its own build).
+if [[ "${QUARRY_SETUP_ONLY:-0}" == 1 ]]; then exit 0; fi
 cmake -S "$root" -B "$build_dir" -G Ninja "$@" >&2
 cmake --build "$build_dir" -j "$(nproc)" >&2

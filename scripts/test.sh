@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2 (and CI's): set everything up, build with warnings as errors, run every test;
 # then build again with AddressSanitizer and UndefinedBehaviorSanitizer and run the suite there
-# (docs/reliability.md). QUARRY_SKIP_SANITIZERS=1 skips the second pass (for quick local runs).
+# (docs/reliability.md), and fuzz each parser for 30 s with libFuzzer (clang, tests/fuzz/run.sh).
+# QUARRY_SKIP_SANITIZERS=1 skips both extra passes (for quick local runs).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -17,4 +18,6 @@ if [[ "${QUARRY_SKIP_SANITIZERS:-0}" != 1 ]]; then
     "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)" -E report_browser
+  QUARRY_EXTRA_PACKAGES="clang libclang-rt-dev" QUARRY_SETUP_ONLY=1 scripts/setup.sh build-fuzz
+  bash tests/fuzz/run.sh 30
 fi
