@@ -29,8 +29,7 @@ int main(int argc, char** argv) {
       if (!sniff.ok() || sniff->format != "evtx") continue;
       bytes += static_cast<long long>(std::filesystem::file_size(file));
       quarry::Status status = quarry::ingest::DecodeFile(
-          file, *sniff, quarry::ingest::DecodeOptions{},
-          [&](quarry::ingest::DecodedBatch&& batch) {
+          file, *sniff, quarry::ingest::DecodeOptions{}, [&](quarry::ingest::DecodedBatch&& batch) {
             events += static_cast<long long>(batch.events.size());
             records += static_cast<long long>(batch.events.size()) + batch.events_skipped +
                        batch.records_rejected;
@@ -44,8 +43,9 @@ int main(int argc, char** argv) {
   }
   std::printf("files %zu, %.1f MB, %lld records, %lld process events\n", files.size(),
               static_cast<double>(bytes) / 1e6, records, events);
-  std::printf("decode alone (best of %d): %.3f s, %.1f MB/s, %.0f records/s, %.0f process events/s\n",
-              passes, best, static_cast<double>(bytes) / 1e6 / best,
-              static_cast<double>(records) / best, static_cast<double>(events) / best);
+  std::printf(
+      "decode alone (best of %d): %.3f s, %.1f MB/s, %.0f records/s, %.0f process events/s\n",
+      passes, best, static_cast<double>(bytes) / 1e6 / best, static_cast<double>(records) / best,
+      static_cast<double>(events) / best);
   return 0;
 }

@@ -12,8 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   quarry::Result<quarry::query::CronSchedule> cron = quarry::query::CronSchedule::Parse(text);
   if (cron.ok()) {
     (void)cron->NextAfter(kNow);
-    (void)quarry::query::ReplayWindows(text, "-70m@m", "-10m@m", kNow, kNow + 86400000000LL,
-                                       10000);
+    (void)quarry::query::ReplayWindows(text, "-70m@m", "-10m@m", kNow, kNow + 86400000000LL, 10000);
   }
   return 0;
 }
