@@ -471,9 +471,19 @@ std::string UnescapeBareValue(std::string_view text) {
   return out;
 }
 
-std::vector<std::string> SplitTopLevel(std::string_view text, char separator) {
-  std::vector<std::string> parts;
-  int depth = 0;
+namespace {
+
+// Splits `text` at `separator` where it is outside double quotes and outside the brackets in
+// `opens`/`closes` (matched by position). Reports an unterminated quote and unbalanced openers.
+struct Split {
+  std::vector<std::string_view> parts;
+  bool open_quote = false;
+  int open_brackets = 0;
+};
+
+Split SplitOutside(std::string_view text, char separator, std::string_view opens,
+                   std::string_view closes) {
+  Split split;
   bool quoted = false;
   std::size_t start = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -486,16 +496,26 @@ std::vector<std::string> SplitTopLevel(std::string_view text, char separator) {
       }
     } else if (c == '"') {
       quoted = true;
-    } else if (c == '(' || c == '[') {
-      ++depth;
-    } else if ((c == ')' || c == ']') && depth > 0) {
-      --depth;
-    } else if (c == separator && depth == 0) {
-      parts.emplace_back(TrimSpace(text.substr(start, i - start)));
+    } else if (opens.find(c) != std::string_view::npos) {
+      ++split.open_brackets;
+    } else if (closes.find(c) != std::string_view::npos && split.open_brackets > 0) {
+      --split.open_brackets;
+    } else if (c == separator && split.open_brackets == 0) {
+      split.parts.push_back(text.substr(start, i - start));
       start = i + 1;
     }
   }
-  parts.emplace_back(TrimSpace(text.substr(start)));
+  split.parts.push_back(text.substr(start));
+  split.open_quote = quoted;
+  return split;
+}
+
+}  // namespace
+
+std::vector<std::string> SplitTopLevel(std::string_view text, char separator) {
+  std::vector<std::string> parts;
+  for (std::string_view part : SplitOutside(text, separator, "([", ")]").parts)
+    parts.emplace_back(TrimSpace(part));
   return parts;
 }
 
@@ -503,34 +523,10 @@ Result<std::vector<SplCommand>> SplitPipeline(std::string_view search) {
   std::string_view text = TrimSpace(search);
   bool generating = !text.empty() && text.front() == '|';
   if (generating) text.remove_prefix(1);
-  std::vector<std::string> parts;
-  {
-    int depth = 0;
-    bool quoted = false;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      char c = text[i];
-      if (quoted) {
-        if (c == '\\' && i + 1 < text.size()) {
-          ++i;
-        } else if (c == '"') {
-          quoted = false;
-        }
-      } else if (c == '"') {
-        quoted = true;
-      } else if (c == '[') {
-        ++depth;
-      } else if (c == ']' && depth > 0) {
-        --depth;
-      } else if (c == '|' && depth == 0) {
-        parts.emplace_back(text.substr(start, i - start));
-        start = i + 1;
-      }
-    }
-    if (quoted) return Invalid("unterminated quoted string in the search");
-    if (depth != 0) return Invalid("unbalanced '[' in the search");
-    parts.emplace_back(text.substr(start));
-  }
+  Split split = SplitOutside(text, '|', "[", "]");
+  if (split.open_quote) return Invalid("unterminated quoted string in the search");
+  if (split.open_brackets != 0) return Invalid("unbalanced '[' in the search");
+  std::vector<std::string_view>& parts = split.parts;
   std::vector<SplCommand> commands;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     std::string_view part = TrimSpace(parts[i]);
