@@ -147,24 +147,30 @@ void MvIndex(sqlite3_context* context, int argc, sqlite3_value** argv) {
 
 void FreeCode(void* code) { pcre2_code_free(static_cast<pcre2_code*>(code)); }
 
-// The compiled pattern of argument `index`, cached by SQLite for as long as the argument is the
-// same constant; nullptr after reporting an error.
-pcre2_code* PatternArg(sqlite3_context* context, sqlite3_value** argv, int index) {
-  if (auto* cached = static_cast<pcre2_code*>(sqlite3_get_auxdata(context, index))) return cached;
-  std::string_view pattern = TextArg(argv[index]);
+// Compiles a PCRE pattern as SPL's regex, rex and match() take it; the error names the pattern.
+Result<pcre2_code*> CompilePattern(std::string_view pattern) {
   int error = 0;
   PCRE2_SIZE offset = 0;
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
                                    PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
-  if (code == nullptr) {
-    PCRE2_UCHAR message[256];
-    pcre2_get_error_message(error, message, sizeof message);
-    std::string text = "invalid regular expression \"" + std::string(pattern) +
-                       "\": " + reinterpret_cast<const char*>(message);
-    sqlite3_result_error(context, text.c_str(), -1);
+  if (code != nullptr) return code;
+  PCRE2_UCHAR message[256];
+  pcre2_get_error_message(error, message, sizeof message);
+  return Status(StatusCode::kInvalidArgument, "invalid regular expression \"" +
+                                                  std::string(pattern) +
+                                                  "\": " + reinterpret_cast<const char*>(message));
+}
+
+// The compiled pattern of argument `index`, cached by SQLite for as long as the argument is the
+// same constant; nullptr after reporting an error.
+pcre2_code* PatternArg(sqlite3_context* context, sqlite3_value** argv, int index) {
+  if (auto* cached = static_cast<pcre2_code*>(sqlite3_get_auxdata(context, index))) return cached;
+  Result<pcre2_code*> code = CompilePattern(TextArg(argv[index]));
+  if (!code.ok()) {
+    sqlite3_result_error(context, code.status().message().c_str(), -1);
     return nullptr;
   }
-  sqlite3_set_auxdata(context, index, code, FreeCode);
+  sqlite3_set_auxdata(context, index, *code, FreeCode);
   // SQLite may free it at once when it cannot cache; fetch it back to know.
   auto* kept = static_cast<pcre2_code*>(sqlite3_get_auxdata(context, index));
   if (kept == nullptr) sqlite3_result_error(context, "regular expression could not be kept", -1);
@@ -442,17 +448,9 @@ Result<std::string> FormatSplunkTime(std::int64_t time_us, std::string_view form
 }
 
 Result<std::vector<std::string>> RegexGroupNames(std::string_view pattern) {
-  int error = 0;
-  PCRE2_SIZE offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
-  if (code == nullptr) {
-    PCRE2_UCHAR message[256];
-    pcre2_get_error_message(error, message, sizeof message);
-    return Status(StatusCode::kInvalidArgument,
-                  "invalid regular expression \"" + std::string(pattern) +
-                      "\": " + reinterpret_cast<const char*>(message));
-  }
+  Result<pcre2_code*> compiled = CompilePattern(pattern);
+  if (!compiled.ok()) return compiled.status();
+  pcre2_code* code = *compiled;
   std::uint32_t count = 0;
   std::uint32_t entry_size = 0;
   PCRE2_SPTR table = nullptr;
