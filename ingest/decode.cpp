@@ -32,20 +32,10 @@ void AddLookup(const JsonFields& fields, const TextLine& line,
   records->push_back(std::move(record));
 }
 
-}  // namespace
-
-Status DecodeFile(const std::string& path, const SniffResult& sniff, const DecodeOptions& options,
-                  const BatchSink& sink) {
-  if (sniff.format == "event_xml") return DecodeEventXmlFile(path, sniff, options, sink);
-  if (sniff.format == "json_lines") return DecodeJsonLinesFile(path, sniff, options, sink);
-  if (sniff.format == "evtx") return DecodeEvtxFile(path, sniff, options, sink);
-  return Status(StatusCode::kInternal, "no decoder for format '" + sniff.format + "'");
-}
-
-Status DecodeEventXmlFile(const std::string& path, const SniffResult& sniff,
-                          const DecodeOptions& options, const BatchSink& sink) {
+Status DecodeEventXml(std::unique_ptr<ByteSource> source, const SniffResult& sniff,
+                      const DecodeOptions& options, const BatchSink& sink) {
   Result<std::unique_ptr<Utf8Reader>> reader =
-      Utf8Reader::Open(path, sniff.encoding, sniff.bom_bytes);
+      Utf8Reader::FromSource(std::move(source), sniff.encoding, sniff.bom_bytes);
   if (!reader.ok()) return reader.status();
   EventXmlScanner scanner(std::move(reader).value(), options.max_record_bytes);
   EventXmlParser parser;
@@ -86,10 +76,10 @@ Status DecodeEventXmlFile(const std::string& path, const SniffResult& sniff,
   return scanner.status();
 }
 
-Status DecodeJsonLinesFile(const std::string& path, const SniffResult& sniff,
-                           const DecodeOptions& options, const BatchSink& sink) {
+Status DecodeJsonLines(std::unique_ptr<ByteSource> source, const SniffResult& sniff,
+                       const DecodeOptions& options, const BatchSink& sink) {
   Result<std::unique_ptr<Utf8Reader>> reader =
-      Utf8Reader::Open(path, sniff.encoding, sniff.bom_bytes);
+      Utf8Reader::FromSource(std::move(source), sniff.encoding, sniff.bom_bytes);
   if (!reader.ok()) return reader.status();
   LineReader lines(std::move(reader).value(), options.max_record_bytes);
   JsonObjectParser parser;
@@ -149,6 +139,37 @@ Status DecodeJsonLinesFile(const std::string& path, const SniffResult& sniff,
   }
   batcher.Flush();
   return lines.status();
+}
+
+}  // namespace
+
+Status DecodeStream(std::unique_ptr<ByteSource> source, const SniffResult& sniff,
+                    const DecodeOptions& options, const BatchSink& sink) {
+  if (sniff.format == "event_xml") return DecodeEventXml(std::move(source), sniff, options, sink);
+  if (sniff.format == "json_lines") return DecodeJsonLines(std::move(source), sniff, options, sink);
+  if (sniff.format == "evtx") return DecodeEvtxStream(source.get(), options, sink);
+  return Status(StatusCode::kInternal, "no decoder for format '" + sniff.format + "'");
+}
+
+Status DecodeFile(const std::string& path, const SniffResult& sniff, const DecodeOptions& options,
+                  const BatchSink& sink) {
+  Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
+  if (!file.ok()) return file.status();
+  return DecodeStream(std::move(file).value(), sniff, options, sink);
+}
+
+Status DecodeEventXmlFile(const std::string& path, const SniffResult& sniff,
+                          const DecodeOptions& options, const BatchSink& sink) {
+  Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
+  if (!file.ok()) return file.status();
+  return DecodeEventXml(std::move(file).value(), sniff, options, sink);
+}
+
+Status DecodeJsonLinesFile(const std::string& path, const SniffResult& sniff,
+                           const DecodeOptions& options, const BatchSink& sink) {
+  Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
+  if (!file.ok()) return file.status();
+  return DecodeJsonLines(std::move(file).value(), sniff, options, sink);
 }
 
 }  // namespace quarry::ingest

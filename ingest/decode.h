@@ -38,6 +38,10 @@ using BatchSink = std::function<bool(DecodedBatch&&)>;
 Status DecodeFile(const std::string& path, const SniffResult& sniff, const DecodeOptions& options,
                   const BatchSink& sink);
 
+/// The same from a stream positioned at the file's first byte (a file, an archive entry).
+Status DecodeStream(std::unique_ptr<ByteSource> source, const SniffResult& sniff,
+                    const DecodeOptions& options, const BatchSink& sink);
+
 /// Decodes an event XML file (`sniff` says its encoding). Malformed records become warnings in
 /// the batches and decoding goes on; the returned Status is a read error that cut the file
 /// short (whatever was read before it has been handed to `sink`).

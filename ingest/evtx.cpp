@@ -932,12 +932,6 @@ std::string HexExcerpt(const std::uint8_t* p, std::size_t size) {
   return hex;
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
-
 // What the file walk reports besides good records.
 struct Damage {
   IngestWarning::Severity severity;
@@ -950,18 +944,16 @@ struct Damage {
 
 // Walks an EVTX file: every chunk slot to the end of the file, every record of each chunk.
 // `on_record` gets each decoded record (file offset, record id, parser); false stops the walk.
-Status WalkEvtx(const std::string& path,
+Status WalkEvtx(ByteSource* file,
                 const std::function<bool(std::int64_t, std::int64_t, BinXmlParser*)>& on_record,
                 const std::function<void(Damage&&)>& on_damage) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    return Status(StatusCode::kIoError, path + ": cannot open: " + std::strerror(errno));
-  }
   std::vector<std::uint8_t> buffer(kChunkSize);
-  std::size_t n = std::fread(buffer.data(), 1, kFileHeaderSize, file.get());
-  if (std::ferror(file.get())) {
-    return Status(StatusCode::kIoError, path + ": read failed: " + std::strerror(errno));
-  }
+  auto read = [&](std::size_t size) {
+    return file->ReadFull(reinterpret_cast<char*>(buffer.data()), size);
+  };
+  Result<std::size_t> got = read(kFileHeaderSize);
+  if (!got.ok()) return got.status();
+  std::size_t n = *got;
   if (n < kFileHeaderSize) {
     on_damage({IngestWarning::Severity::kRejected, 0, std::nullopt,
                "file header truncated at " + std::to_string(n) + " bytes; no chunks",
@@ -983,10 +975,9 @@ Status WalkEvtx(const std::string& path,
   BinXmlParser parser;
   for (std::int64_t chunk = 0;; ++chunk) {
     std::int64_t chunk_offset = static_cast<std::int64_t>(kFileHeaderSize) + chunk * kChunkSize;
-    n = std::fread(buffer.data(), 1, kChunkSize, file.get());
-    if (std::ferror(file.get())) {
-      return Status(StatusCode::kIoError, path + ": read failed: " + std::strerror(errno));
-    }
+    got = read(kChunkSize);
+    if (!got.ok()) return got.status();
+    n = *got;
     if (n == 0) break;
     const std::uint8_t* c = buffer.data();
     std::string where = "chunk " + std::to_string(chunk);
@@ -1125,16 +1116,14 @@ Status WalkEvtx(const std::string& path,
 
 }  // namespace
 
-Status DecodeEvtxFile(const std::string& path, const SniffResult& sniff,
-                      const DecodeOptions& options, const BatchSink& sink) {
-  (void)sniff;
+Status DecodeEvtxStream(ByteSource* source, const DecodeOptions& options, const BatchSink& sink) {
   Batcher batcher(options, sink);
   WinEvent event;
   std::vector<std::string> problems;
   std::string raw;
   bool stopped = false;
   Status status = WalkEvtx(
-      path,
+      source,
       [&](std::int64_t offset, std::int64_t record_id, BinXmlParser* parser) {
         FillWinEvent(parser, &event);
         ProcessEvent row;
@@ -1164,14 +1153,24 @@ Status DecodeEvtxFile(const std::string& path, const SniffResult& sniff,
   return status;
 }
 
+Status DecodeEvtxFile(const std::string& path, const SniffResult& sniff,
+                      const DecodeOptions& options, const BatchSink& sink) {
+  (void)sniff;
+  Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
+  if (!file.ok()) return file.status();
+  return DecodeEvtxStream(file->get(), options, sink);
+}
+
 Status VisitEvtxRecords(
     const std::string& path, bool with_xml,
     const std::function<bool(std::int64_t, const WinEvent&, std::string_view)>& visit,
     std::int64_t* damaged) {
+  Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
+  if (!file.ok()) return file.status();
   WinEvent event;
   std::string xml;
   return WalkEvtx(
-      path,
+      file->get(),
       [&](std::int64_t offset, std::int64_t, BinXmlParser* parser) {
         FillWinEvent(parser, &event);
         xml.clear();
@@ -1184,9 +1183,11 @@ Status VisitEvtxRecords(
 }
 
 Status RenderEvtxFileAsXml(const std::string& path, std::string* out, std::int64_t* damaged) {
+  Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
+  if (!file.ok()) return file.status();
   std::string xml;
   return WalkEvtx(
-      path,
+      file->get(),
       [&](std::int64_t, std::int64_t, BinXmlParser* parser) {
         RenderXml(*parser, &xml);
         out->append(xml);

@@ -25,6 +25,9 @@ namespace quarry::ingest {
 Status DecodeEvtxFile(const std::string& path, const SniffResult& sniff,
                       const DecodeOptions& options, const BatchSink& sink);
 
+/// The same from a stream positioned at the file's first byte (an archive entry).
+Status DecodeEvtxStream(ByteSource* source, const DecodeOptions& options, const BatchSink& sink);
+
 /// Calls `visit` with each readable record: its byte offset in the file, the decoded event, and
 /// its event XML when `with_xml` (else empty); `visit` returns false to stop. Damaged records are
 /// left out and counted in `*damaged` when given. For tools such as `quarry evtx-dump`.

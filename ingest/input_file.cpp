@@ -1,8 +1,6 @@
 // SHA-256 through OpenSSL's EVP interface; content sniffing; chunked UTF-8 reading.
 #include "ingest/input_file.h"
 
-#include <openssl/evp.h>
-
 #include <cstring>
 #include <vector>
 
@@ -13,20 +11,6 @@
 
 namespace quarry::ingest {
 namespace {
-
-constexpr std::size_t kHashChunk = 1 << 20;
-constexpr std::size_t kSniffBytes = 64 * 1024;
-
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
-
-Status IoError(const std::string& path, const char* what) {
-  return Status(StatusCode::kIoError, path + ": " + what + ": " + std::strerror(errno));
-}
 
 // Transcodes whole UTF-16LE code units from `in` to `out`; returns how many input bytes were
 // used. A high surrogate at the very end is left unconsumed unless `at_end`.
@@ -94,41 +78,23 @@ const char* EncodingName(TextEncoding encoding) {
 }
 
 Result<std::string> Sha256OfFile(const std::string& path) {
-  FilePtr file(std::fopen(path.c_str(), "rb"));
-  if (!file) return IoError(path, "cannot open");
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    return Status(StatusCode::kInternal, "SHA-256 unavailable");
-  }
-  std::vector<unsigned char> buffer(kHashChunk);
-  while (true) {
-    std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
-    if (n > 0) EVP_DigestUpdate(ctx.get(), buffer.data(), n);
-    if (n < buffer.size()) {
-      if (std::ferror(file.get())) return IoError(path, "read failed");
-      break;
-    }
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 15]);
-  }
-  return hex;
+  Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
+  if (!file.ok()) return file.status();
+  HashingSource hashing(std::move(file).value());
+  return hashing.Finish();
 }
 
 Result<SniffResult> SniffFile(const std::string& path) {
-  FilePtr file(std::fopen(path.c_str(), "rb"));
-  if (!file) return IoError(path, "cannot open");
+  Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
+  if (!file.ok()) return file.status();
   std::string head(kSniffBytes, '\0');
-  head.resize(std::fread(head.data(), 1, head.size(), file.get()));
-  if (std::ferror(file.get())) return IoError(path, "read failed");
+  Result<std::size_t> n = (*file)->ReadFull(head.data(), head.size());
+  if (!n.ok()) return n.status();
+  head.resize(*n);
+  return SniffBytes(head);
+}
 
+SniffResult SniffBytes(std::string_view head) {
   SniffResult result;
   if (StartsWith(head, std::string_view("ElfFile\0", 8))) {
     result.format = "evtx";  // binary; the encoding fields do not apply
@@ -137,16 +103,16 @@ Result<SniffResult> SniffFile(const std::string& path) {
   std::string text;
   if (StartsWith(head, "\xEF\xBB\xBF")) {
     result.bom_bytes = 3;
-    text = head.substr(3);
+    text.assign(head.substr(3));
   } else if (StartsWith(head, "\xFF\xFE")) {
     result.encoding = TextEncoding::kUtf16Le;
     result.bom_bytes = 2;
-    Utf16LeToUtf8(std::string_view(head).substr(2), true, &text);
+    Utf16LeToUtf8(head.substr(2), true, &text);
   } else if (head.size() >= 2 && head[0] != '\0' && head[1] == '\0') {
     result.encoding = TextEncoding::kUtf16Le;  // UTF-16LE without a BOM: "<\0"
     Utf16LeToUtf8(head, true, &text);
   } else {
-    text = head;
+    text.assign(head);
   }
   if (head.empty()) {
     result.reason = "not an event source: empty file";
@@ -204,25 +170,25 @@ Result<SniffResult> SniffFile(const std::string& path) {
 
 Result<std::unique_ptr<Utf8Reader>> Utf8Reader::Open(const std::string& path, TextEncoding encoding,
                                                      std::size_t bom_bytes) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return IoError(path, "cannot open");
-  std::unique_ptr<Utf8Reader> reader(new Utf8Reader(file, encoding, bom_bytes));
-  if (bom_bytes > 0 && std::fseek(file, static_cast<long>(bom_bytes), SEEK_SET) != 0) {
-    return IoError(path, "seek failed");
-  }
-  return reader;
+  Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
+  if (!file.ok()) return file.status();
+  return FromSource(std::move(file).value(), encoding, bom_bytes);
 }
 
-Utf8Reader::~Utf8Reader() {
-  if (file_) std::fclose(file_);
+Result<std::unique_ptr<Utf8Reader>> Utf8Reader::FromSource(std::unique_ptr<ByteSource> source,
+                                                           TextEncoding encoding,
+                                                           std::size_t bom_bytes) {
+  std::string bom(bom_bytes, '\0');
+  Result<std::size_t> n = source->ReadFull(bom.data(), bom.size());
+  if (!n.ok()) return n.status();
+  return std::unique_ptr<Utf8Reader>(new Utf8Reader(std::move(source), encoding, bom_bytes));
 }
 
 Result<bool> Utf8Reader::ReadChunk(std::string* out, std::size_t max_bytes) {
   read_buffer_.resize(max_bytes);
-  std::size_t n = std::fread(read_buffer_.data(), 1, max_bytes, file_);
-  if (n < max_bytes && std::ferror(file_)) {
-    return Status(StatusCode::kIoError, std::string("read failed: ") + std::strerror(errno));
-  }
+  Result<std::size_t> read = source_->ReadFull(read_buffer_.data(), max_bytes);
+  if (!read.ok()) return read.status();
+  std::size_t n = *read;
   bool at_end = n < max_bytes;
   if (encoding_ == TextEncoding::kUtf8) {
     out->append(read_buffer_.data(), n);

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "ingest/byte_source.h"
 #include "schema/status.h"
 
 namespace quarry::ingest {
@@ -34,6 +35,13 @@ struct SniffResult {
 /// Never fails on content; kIoError when unreadable.
 Result<SniffResult> SniffFile(const std::string& path);
 
+/// How many leading bytes SniffBytes looks at.
+inline constexpr std::size_t kSniffBytes = 64 * 1024;
+
+/// The same judgement on a file's first bytes (up to kSniffBytes of them; fewer only when the
+/// file is that short).
+SniffResult SniffBytes(std::string_view head);
+
 const char* EncodingName(TextEncoding encoding);
 
 /// Reads a text file in chunks as UTF-8. UTF-16LE is transcoded; an unpaired surrogate becomes
@@ -43,7 +51,10 @@ class Utf8Reader {
   /// Opens `path`; `bom_bytes` are skipped.
   static Result<std::unique_ptr<Utf8Reader>> Open(const std::string& path, TextEncoding encoding,
                                                   std::size_t bom_bytes);
-  ~Utf8Reader();
+  /// Reads `source` from where it stands; `bom_bytes` are skipped.
+  static Result<std::unique_ptr<Utf8Reader>> FromSource(std::unique_ptr<ByteSource> source,
+                                                        TextEncoding encoding,
+                                                        std::size_t bom_bytes);
 
   /// Appends up to about `max_bytes` of UTF-8 text to `out`. Returns false at end of file.
   /// kIoError when the read fails.
@@ -55,10 +66,10 @@ class Utf8Reader {
   std::int64_t bom_bytes() const { return static_cast<std::int64_t>(bom_bytes_); }
 
  private:
-  Utf8Reader(std::FILE* file, TextEncoding encoding, std::size_t bom_bytes)
-      : file_(file), encoding_(encoding), bom_bytes_(bom_bytes) {}
+  Utf8Reader(std::unique_ptr<ByteSource> source, TextEncoding encoding, std::size_t bom_bytes)
+      : source_(std::move(source)), encoding_(encoding), bom_bytes_(bom_bytes) {}
 
-  std::FILE* file_;
+  std::unique_ptr<ByteSource> source_;
   TextEncoding encoding_;
   std::size_t bom_bytes_;
   std::string raw_;  // UTF-16 bytes read but not yet transcoded (odd byte, lone high surrogate)
