@@ -215,8 +215,8 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
     if (!status.ok()) return Failed(status.message());
     for (std::int64_t i = 0; i < count; ++i) {
       ingest::ProcessEvent& event = pool[static_cast<std::size_t>(i % pool_count)];
-      status = (*writer)->AddEvent(event);
-      if (!status.ok()) return Failed(status.message());
+      Result<ingest::CaseWriter::Added> added = (*writer)->AddEvent(event);
+      if (!added.ok()) return Failed(added.status().message());
       event.time_us += time_span;  // ready for its next pass
       if (event.log_time_us) *event.log_time_us += time_span;
       event.record_offset += offset_span;

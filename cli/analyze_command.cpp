@@ -1,6 +1,7 @@
 // `quarry analyze PATH... -o report.html`: ingest, detect, score and report in one command.
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli/command.h"
 
@@ -13,6 +14,7 @@ struct AnalyzeFlags {
   std::string db;
   std::vector<std::string> detection_dirs;
   std::vector<std::string> macro_dirs;
+  std::optional<std::string> password;
 };
 
 int Run(const AnalyzeFlags& flags) {
@@ -21,7 +23,7 @@ int Run(const AnalyzeFlags& flags) {
     db = std::filesystem::path(flags.output).replace_extension(".db").string();
   }
   std::cerr << "quarry analyze: case " << db << "\n";
-  int ingested = IngestPaths(db, flags.paths);
+  int ingested = IngestPaths(db, flags.paths, flags.password);
   if (ingested == kExitUsage) return ingested;
   if (!std::filesystem::exists(db)) return kExitFailure;  // nothing could be written
   std::cout << "\n";
@@ -56,7 +58,9 @@ Command AnalyzeCommand() {
       "Exit status: 0 done, 1 a file could not be read, a detection could not run or the report\n"
       "could not be written (the rest still ran), 2 usage error.\n";
   command.add = [flags](CLI::App* app) {
-    app->add_option("paths", flags->paths, "Files and folders to read")->required();
+    app->add_option("paths", flags->paths, "Files, folders and archives to read")->required();
+    app->add_option("--password", flags->password,
+                    "Password for encrypted archive entries (malware samples: 'infected')");
     app->add_option("-o,--output", flags->output, "HTML report to write")->required();
     app->add_option("--db", flags->db, "Case database (default: the report's name with .db)");
     app->add_option("--detections", flags->detection_dirs,

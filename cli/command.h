@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,8 @@ Command EvtxDumpCommand();
 Command AnalyzeCommand();
 
 /// The steps of `quarry analyze`, each as its own command runs it (same output, exit codes).
-int IngestPaths(const std::string& db, const std::vector<std::string>& paths);
+int IngestPaths(const std::string& db, const std::vector<std::string>& paths,
+                const std::optional<std::string>& password);
 int DetectAll(const std::string& db, const std::vector<std::string>& detection_dirs,
               const std::vector<std::string>& macro_dirs);
 int WriteReport(const std::string& db, const std::string& output);

@@ -6,6 +6,7 @@
 // case (same SHA-256) is not read again. Progress goes to stderr; the summary to stdout.
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "cli/command.h"
 #include "ingest/ingest.h"
@@ -17,6 +18,7 @@ namespace {
 struct IngestFlags {
   std::string db;
   std::vector<std::string> paths;
+  std::optional<std::string> password;
 };
 
 class StderrProgress : public ingest::IngestObserver {
@@ -29,6 +31,9 @@ class StderrProgress : public ingest::IngestObserver {
                 << " process events, ";
       if (report.counts.lookups_loaded > 0) {
         std::cerr << report.counts.lookups_loaded << " CrowdStrike lookup records, ";
+      }
+      if (report.counts.events_duplicate > 0) {
+        std::cerr << report.counts.events_duplicate << " already in the case from other files, ";
       }
       std::cerr << report.counts.events_skipped << " other records skipped, "
                 << report.counts.records_rejected << " records rejected, " << report.counts.warnings
@@ -45,8 +50,10 @@ int Run(const IngestFlags& flags) {
       schema::CaseDb::Open(flags.db, schema::OpenMode::kReadWrite);
   if (!db.ok()) return ReportError(db.status());
   StderrProgress progress;
+  ingest::IngestOptions options;
+  options.password = flags.password;
   Result<ingest::IngestSummary> summary =
-      ingest::Ingest(db->get(), flags.paths, ingest::IngestOptions(), &progress);
+      ingest::Ingest(db->get(), flags.paths, options, &progress);
   if (!summary.ok()) return ReportError(summary.status());
 
   std::map<ingest::FileOutcome, int> outcomes;
@@ -59,6 +66,7 @@ int Run(const IngestFlags& flags) {
     total.records_rejected += file.counts.records_rejected;
     total.warnings += file.counts.warnings;
     total.lookups_loaded += file.counts.lookups_loaded;
+    total.events_duplicate += file.counts.events_duplicate;
     for (const auto& [source, events] : file.loaded_by_source) {
       ++sources[source].first;
       sources[source].second += events;
@@ -81,6 +89,14 @@ int Run(const IngestFlags& flags) {
             << "; other events skipped: " << total.events_skipped
             << "; records rejected: " << total.records_rejected << "; warnings: " << total.warnings
             << (total.warnings ? " (SELECT * FROM ingest_warnings)" : "") << "\n";
+  if (total.events_duplicate > 0) {
+    std::cout << "  events already in the case from other files: " << total.events_duplicate
+              << " (not loaded again; SELECT * FROM event_copies)\n";
+  }
+  if (summary->rows_linked > 0) {
+    std::cout << "  rows linked to another source's row of the same process: "
+              << summary->rows_linked << " (SELECT * FROM process_sightings)\n";
+  }
   std::cout.flush();
   if (!std::cout)
     return ReportError(Status(StatusCode::kIoError, "cannot write the summary to standard output"));
@@ -89,10 +105,12 @@ int Run(const IngestFlags& flags) {
 
 }  // namespace
 
-int IngestPaths(const std::string& db, const std::vector<std::string>& paths) {
+int IngestPaths(const std::string& db, const std::vector<std::string>& paths,
+                const std::optional<std::string>& password) {
   IngestFlags flags;
   flags.db = db;
   flags.paths = paths;
+  flags.password = password;
   return Run(flags);
 }
 
@@ -105,6 +123,7 @@ Command IngestCommand() {
       "Examples:\n"
       "  quarry ingest --db case.db triage/               # every file below triage/, by content\n"
       "  quarry ingest --db case.db Sysmon.xml Security.xml\n"
+      "  quarry ingest --db case.db triage.zip           # zip, 7z, tar, tar.gz, .gz; nested too\n"
       "  quarry ingest --db case.db triage/               # again: files already in the case are "
       "not re-read\n"
       "\n"
@@ -113,11 +132,17 @@ Command IngestCommand() {
       "CrowdStrike Falcon ProcessRollup2 from FDR JSON lines, with the FDR aidmaster and userinfo\n"
       "files naming hosts and users (in any order). Other events are counted as skipped; damaged\n"
       "records are kept in the ingest_warnings table and the rest of the file loads.\n"
+      "Archives are read member by member without extracting to disk; members are named\n"
+      "archive!path. An event already in the case from another file (same host, channel,\n"
+      "record id and time) is not loaded again. Rows of Sysmon and Security for one process are\n"
+      "linked (view process_sightings).\n"
       "Exit status: 0 done (warnings allowed), 1 a file or the case could not be read or written,\n"
       "2 usage error.\n";
   command.add = [flags](CLI::App* app) {
     app->add_option("--db", flags->db, "Case database to create or add to")->required();
-    app->add_option("paths", flags->paths, "Files and folders to read")->required();
+    app->add_option("paths", flags->paths, "Files, folders and archives to read")->required();
+    app->add_option("--password", flags->password,
+                    "Password for encrypted archive entries (malware samples: 'infected')");
   };
   command.run = [flags] { return Run(*flags); };
   return command;

@@ -51,7 +51,22 @@ class PrependedSource : public ByteSource {
   std::unique_ptr<ByteSource> rest_;
 };
 
+class BorrowedSource : public ByteSource {
+ public:
+  explicit BorrowedSource(ByteSource* source) : source_(source) {}
+  Result<std::size_t> Read(char* out, std::size_t size) override {
+    return source_->Read(out, size);
+  }
+
+ private:
+  ByteSource* source_;
+};
+
 }  // namespace
+
+std::unique_ptr<ByteSource> Borrow(ByteSource* source) {
+  return std::make_unique<BorrowedSource>(source);
+}
 
 Result<std::size_t> ByteSource::ReadFull(char* out, std::size_t size) {
   std::size_t total = 0;

@@ -34,6 +34,9 @@ Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path);
 /// bytes a sniff already took.
 std::unique_ptr<ByteSource> PrependBytes(std::string head, std::unique_ptr<ByteSource> rest);
 
+/// A source that reads `source` without owning it (it must outlive the result).
+std::unique_ptr<ByteSource> Borrow(ByteSource* source);
+
 /// Passes another source's bytes through, taking their SHA-256 and counting them.
 class HashingSource : public ByteSource {
  public:

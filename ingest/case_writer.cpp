@@ -1,6 +1,11 @@
 // Prepared INSERTs for input_files, process_events and ingest_warnings; every value is bound.
 #include "ingest/case_writer.h"
 
+#include <cctype>
+#include <functional>
+#include <map>
+#include <vector>
+
 #include "schema/embedded_file.h"
 #include "schema/time_util.h"
 #include "schema/version.h"
@@ -18,8 +23,38 @@ constexpr std::string_view kFindFile = "SELECT path FROM input_files WHERE sha25
 
 constexpr std::string_view kInsertFile = R"sql(
 INSERT INTO input_files (path, sha256, size_bytes, format, encoding, status, reason,
-                         ingested_at, quarry_version)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql";
+                         ingested_at, quarry_version, container_sha256, member_path)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11))sql";
+
+constexpr std::string_view kFindMember = R"sql(
+SELECT 1 FROM input_files WHERE container_sha256 = ?1 AND member_path = ?2)sql";
+
+constexpr std::string_view kSetSha256 =
+    "UPDATE input_files SET sha256 = ?2, size_bytes = ?3 WHERE file_id = ?1";
+
+// Event identity (migration 0005): served by process_events_identity and
+// crowdstrike_events_fdr_id. FDR ids are unique per event in real data, but published test
+// data reuses them for different events, so the sensor, process and time must match too.
+// The second column says whether the process fields agree as well (?11 to ?15).
+constexpr std::string_view kFindWindowsEvent = R"sql(
+SELECT event_id, process IS ?11 AND process_id IS ?12 AND process_path IS ?13
+                 AND parent_process_id IS ?14 AND time_us = ?15
+FROM process_events
+WHERE record_id = ?1 AND log_time_us IS ?2 AND dest IS ?3 AND source = ?4 AND event_code IS ?5
+ORDER BY 2 DESC LIMIT 1)sql";
+
+constexpr std::string_view kFindCrowdStrikeEvent = R"sql(
+SELECT c.event_id, e.process IS ?11 AND e.process_id IS ?12 AND e.process_path IS ?13
+                   AND e.parent_process_guid IS ?14 AND e.time_us = ?15
+FROM crowdstrike_events AS c JOIN process_events AS e USING (event_id)
+WHERE c.fdr_event_id = ?1 AND c.aid IS ?2 AND c.process_guid IS ?3
+ORDER BY 2 DESC LIMIT 1)sql";
+
+constexpr std::string_view kInsertHostSource = R"sql(
+INSERT OR IGNORE INTO host_sources (dest, data_source) VALUES (?1, ?2))sql";
+
+constexpr std::string_view kInsertCopy = R"sql(
+INSERT INTO event_copies (event_id, file_id, record_offset, record_line) VALUES (?1, ?2, ?3, ?4))sql";
 
 constexpr std::string_view kInsertEvent = R"sql(
 INSERT INTO process_events (
@@ -37,7 +72,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql";
 
 constexpr std::string_view kUpdateCounts = R"sql(
 UPDATE input_files SET events_loaded = ?2, events_skipped = ?3, records_rejected = ?4,
-                       warnings = ?5, lookups_loaded = ?6
+                       warnings = ?5, lookups_loaded = ?6, events_duplicate = ?7
 WHERE file_id = ?1)sql";
 
 constexpr std::string_view kInsertCrowdStrikeEvent = R"sql(
@@ -91,7 +126,12 @@ Result<std::unique_ptr<CaseWriter>> CaseWriter::Create(schema::CaseDb* db) {
         Item{kResolveCrowdStrikeEvent, &writer->resolve_crowdstrike_event_},
         Item{kUpdateEventResolution, &writer->update_event_resolution_},
         Item{kUpdateCrowdStrikeResolution, &writer->update_crowdstrike_resolution_},
-        Item{kInsertHost, &writer->insert_host_}, Item{kInsertUser, &writer->insert_user_}}) {
+        Item{kInsertHost, &writer->insert_host_}, Item{kInsertUser, &writer->insert_user_},
+        Item{kFindMember, &writer->find_member_}, Item{kSetSha256, &writer->set_sha256_},
+        Item{kFindWindowsEvent, &writer->find_windows_event_},
+        Item{kFindCrowdStrikeEvent, &writer->find_crowdstrike_event_},
+        Item{kInsertCopy, &writer->insert_copy_},
+        Item{kInsertHostSource, &writer->insert_host_source_}}) {
     Result<schema::Statement> stmt = db->Prepare(item.sql);
     if (!stmt.ok()) return stmt.status();
     *item.target = std::move(stmt).value();
@@ -109,6 +149,22 @@ Result<std::optional<std::string>> CaseWriter::FindFile(const std::string& sha25
   return path;
 }
 
+Result<bool> CaseWriter::FindMember(const std::string& container_sha256,
+                                    const std::string& member_path) {
+  find_member_.BindText(1, std::string_view(container_sha256));
+  find_member_.BindText(2, std::string_view(member_path));
+  Result<bool> row = find_member_.Step();
+  find_member_.Reset();
+  return row;
+}
+
+Status CaseWriter::SetFileContent(const std::string& sha256, std::int64_t size_bytes) {
+  set_sha256_.BindInt(1, file_id_);
+  set_sha256_.BindText(2, std::string_view(sha256));
+  set_sha256_.BindInt(3, size_bytes);
+  return set_sha256_.Run();
+}
+
 Status CaseWriter::BeginFile(const InputFileRow& file) {
   QUARRY_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
   in_file_ = true;
@@ -123,6 +179,8 @@ Status CaseWriter::BeginFile(const InputFileRow& file) {
   insert_file_.BindText(7, file.reason);
   insert_file_.BindText(8, std::string_view(now));
   insert_file_.BindText(9, kQuarryVersion);
+  insert_file_.BindText(10, file.container_sha256);
+  insert_file_.BindText(11, file.member_path);
   Status status = insert_file_.Run();
   if (!status.ok()) {
     AbortFile();
@@ -132,7 +190,53 @@ Status CaseWriter::BeginFile(const InputFileRow& file) {
   return Status::Ok();
 }
 
-Status CaseWriter::AddEvent(const ProcessEvent& e) {
+Result<CaseWriter::Added> CaseWriter::FindSameEvent(const ProcessEvent& e) {
+  schema::Statement* find = nullptr;
+  if (e.crowdstrike) {
+    if (!e.crowdstrike->fdr_event_id) return Added();
+    find = &find_crowdstrike_event_;
+    find->BindText(1, e.crowdstrike->fdr_event_id);
+    find->BindText(2, e.crowdstrike->aid);
+    find->BindText(3, e.process_guid);
+    find->BindText(14, e.parent_process_guid);
+  } else {
+    if (!e.record_id) return Added();
+    find = &find_windows_event_;
+    find->BindInt(1, e.record_id);
+    find->BindInt(2, e.log_time_us);
+    find->BindText(3, e.dest);
+    find->BindText(4, std::string_view(e.source));
+    find->BindInt(5, e.event_code);
+    find->BindInt(14, e.parent_process_id);
+  }
+  find->BindText(11, e.process);
+  find->BindInt(12, e.process_id);
+  find->BindText(13, e.process_path);
+  find->BindInt(15, e.time_us);
+  Result<bool> row = find->Step();
+  Added result;
+  if (row.ok() && *row) {
+    if (find->ColumnInt(1) != 0) {
+      result.added = false;
+    }
+    result.look_alike = find->ColumnInt(0);
+  }
+  find->Reset();
+  if (!row.ok()) return row.status();
+  return result;
+}
+
+Result<CaseWriter::Added> CaseWriter::AddEvent(const ProcessEvent& e) {
+  Result<Added> same = FindSameEvent(e);
+  if (!same.ok()) return same.status();
+  if (!same->added) {
+    insert_copy_.BindInt(1, *same->look_alike);
+    insert_copy_.BindInt(2, file_id_);
+    insert_copy_.BindInt(3, e.record_offset);
+    insert_copy_.BindInt(4, e.record_line);
+    QUARRY_RETURN_IF_ERROR(insert_copy_.Run());
+    return same;
+  }
   schema::Statement& s = insert_event_;
   s.BindInt(1, e.time_us);
   s.BindText(2, e.dest);
@@ -166,8 +270,21 @@ Status CaseWriter::AddEvent(const ProcessEvent& e) {
   s.BindInt(30, e.record_line);
   s.BindText(31, std::string_view(e.raw));
   QUARRY_RETURN_IF_ERROR(s.Run());
-  if (!e.crowdstrike) return Status::Ok();
-  return AddCrowdStrikeEvent(e, db_->LastInsertRowId());
+  if (e.crowdstrike) QUARRY_RETURN_IF_ERROR(AddCrowdStrikeEvent(e, db_->LastInsertRowId()));
+  if (e.event_code && e.dest) {  // Windows sources per host, for LinkSources
+    std::string key = *e.dest + '\x1f' + e.data_source;
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (host_sources_.insert(key).second) {
+      insert_host_source_.BindText(1, e.dest);
+      insert_host_source_.BindText(2, std::string_view(e.data_source));
+      Status status = insert_host_source_.Run();
+      if (!status.ok()) {
+        host_sources_.erase(key);
+        return status;
+      }
+    }
+  }
+  return same;
 }
 
 Status CaseWriter::AddCrowdStrikeEvent(const ProcessEvent& e, std::int64_t event_id) {
@@ -269,6 +386,99 @@ Status CaseWriter::ResolveCrowdStrike() {
   return db_->Exec("COMMIT");
 }
 
+Result<std::int64_t> CaseWriter::LinkSources() {
+  Result<std::int64_t> since = db_->QueryInt(
+      "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM case_state "
+      "WHERE name = 'linked_through_event_id'), 0)");
+  if (!since.ok()) return since.status();
+  Result<std::int64_t> last =
+      db_->QueryInt("SELECT COALESCE(max(event_id), 0) FROM process_events");
+  if (!last.ok()) return last.status();
+  if (*last <= *since) return 0;
+
+  QUARRY_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  auto run = [&]() -> Result<std::int64_t> {
+    // Partners of the new Windows rows on hosts that two sources log; process_events_dest_time
+    // serves the probe, whose cost is the host's process starts within a second.
+    Result<schema::Statement> pairs = db_->Prepare(R"sql(
+SELECT a.event_id, b.event_id FROM process_events AS a
+JOIN process_events AS b
+  ON b.dest = a.dest AND b.time_us BETWEEN a.time_us - 1000000 AND a.time_us + 1000000
+ AND b.process_id = a.process_id AND b.process_path = a.process_path
+ AND b.data_source <> a.data_source
+WHERE a.event_id > ?1 AND a.event_id <= ?2 AND a.event_code IS NOT NULL
+  AND a.process_id IS NOT NULL AND a.process_path IS NOT NULL
+  AND a.dest IN (SELECT dest FROM host_sources GROUP BY dest HAVING count(*) > 1))sql");
+    if (!pairs.ok()) return pairs.status();
+    pairs->BindInt(1, *since);
+    pairs->BindInt(2, *last);
+    std::map<std::int64_t, std::int64_t> parent;  // union-find over event ids
+    std::function<std::int64_t(std::int64_t)> find = [&](std::int64_t x) {
+      auto it = parent.try_emplace(x, x).first;
+      if (it->second == x) return x;
+      std::int64_t root = find(it->second);
+      parent[x] = root;
+      return root;
+    };
+    auto unite = [&](std::int64_t a, std::int64_t b) {
+      a = find(a);
+      b = find(b);
+      if (a != b) parent[std::max(a, b)] = std::min(a, b);  // the root is the smallest id
+    };
+    while (true) {
+      Result<bool> row = pairs->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      unite(pairs->ColumnInt(0), pairs->ColumnInt(1));
+    }
+    if (parent.empty()) return std::int64_t{0};
+    // Groups linked earlier join through their key (itself a member).
+    Result<schema::Statement> key =
+        db_->Prepare("SELECT process_key FROM process_links WHERE event_id = ?1");
+    if (!key.ok()) return key.status();
+    std::vector<std::int64_t> nodes;
+    for (const auto& [node, unused] : parent) nodes.push_back(node);
+    for (std::int64_t node : nodes) {
+      key->BindInt(1, node);
+      Result<bool> row = key->Step();
+      if (row.ok() && *row) unite(node, key->ColumnInt(0));
+      key->Reset();
+      if (!row.ok()) return row.status();
+    }
+    Result<schema::Statement> rekey =
+        db_->Prepare("UPDATE process_links SET process_key = ?2 WHERE process_key = ?1");
+    Result<schema::Statement> upsert = db_->Prepare(
+        "INSERT OR REPLACE INTO process_links (event_id, process_key) VALUES (?1, ?2)");
+    if (!rekey.ok()) return rekey.status();
+    if (!upsert.ok()) return upsert.status();
+    std::int64_t linked = 0;
+    for (const auto& [node, unused] : parent) {
+      std::int64_t root = find(node);
+      rekey->BindInt(1, node);  // members of a group whose key was `node`
+      rekey->BindInt(2, root);
+      QUARRY_RETURN_IF_ERROR(rekey->Run());
+      upsert->BindInt(1, node);
+      upsert->BindInt(2, root);
+      QUARRY_RETURN_IF_ERROR(upsert->Run());
+      ++linked;
+    }
+    return linked;
+  };
+  Result<std::int64_t> linked = run();
+  Status status = linked.status();
+  if (status.ok()) {
+    status = db_->Exec(
+        "INSERT OR REPLACE INTO case_state (name, value) VALUES ('linked_through_event_id', " +
+        std::to_string(*last) + ")");
+  }
+  if (status.ok()) status = db_->Exec("COMMIT");
+  if (!status.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    return status;
+  }
+  return linked;
+}
+
 Status CaseWriter::AddWarning(const IngestWarning& w) {
   schema::Statement& s = insert_warning_;
   s.BindInt(1, file_id_);
@@ -289,6 +499,7 @@ Status CaseWriter::CommitFile(const FileCounts& counts) {
   update_counts_.BindInt(4, counts.records_rejected);
   update_counts_.BindInt(5, counts.warnings);
   update_counts_.BindInt(6, counts.lookups_loaded);
+  update_counts_.BindInt(7, counts.events_duplicate);
   Status status = update_counts_.Run();
   if (status.ok() && crowdstrike_added_) {  // in this transaction: no crash can lose the mark
     status = db_->Exec(
@@ -307,6 +518,7 @@ void CaseWriter::AbortFile() {
   if (!in_file_) return;
   (void)db_->Exec("ROLLBACK");
   in_file_ = false;
+  host_sources_.clear();  // some may have been rolled back with the file
 }
 
 }  // namespace quarry::ingest

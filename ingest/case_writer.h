@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "ingest/process_event.h"
@@ -17,10 +18,12 @@ struct InputFileRow {
   std::string path;
   std::string sha256;
   std::int64_t size_bytes = 0;
-  std::optional<std::string> format;    ///< "event_xml"; nothing when not recognised
-  std::optional<std::string> encoding;  ///< "utf-8" / "utf-16le"
-  std::string status;                   ///< "loaded" or "skipped"
-  std::optional<std::string> reason;    ///< why a skipped file was skipped
+  std::optional<std::string> format;            ///< "event_xml"; nothing when not recognised
+  std::optional<std::string> encoding;          ///< "utf-8" / "utf-16le"
+  std::string status;                           ///< "loaded" or "skipped"
+  std::optional<std::string> reason;            ///< why a skipped file was skipped
+  std::optional<std::string> container_sha256;  ///< the archive on disk it was read from
+  std::optional<std::string> member_path;       ///< its path inside that archive
 };
 
 /// What one file contributed.
@@ -30,6 +33,7 @@ struct FileCounts {
   std::int64_t records_rejected = 0;  ///< records that could not be loaded
   std::int64_t warnings = 0;          ///< ingest_warnings rows (rejected + field problems)
   std::int64_t lookups_loaded = 0;    ///< FDR aidmaster / userinfo records stored
+  std::int64_t events_duplicate = 0;  ///< events already in the case (event_copies rows)
 };
 
 /// Writes files, events and warnings through prepared statements.
@@ -40,10 +44,23 @@ class CaseWriter {
 
   /// The path under which a file with this content was ingested before, if any.
   Result<std::optional<std::string>> FindFile(const std::string& sha256);
+  /// True when the member `member_path` of the archive with this sha256 was read before.
+  Result<bool> FindMember(const std::string& container_sha256, const std::string& member_path);
   /// Begins the file's transaction and records the file.
   Status BeginFile(const InputFileRow& file);
-  /// Adds one event of the current file.
-  Status AddEvent(const ProcessEvent& event);
+  /// Sets the current file's sha256 and size (a stream's, known only once it has been read).
+  Status SetFileContent(const std::string& sha256, std::int64_t size_bytes);
+  /// What AddEvent did.
+  struct Added {
+    bool added = true;  ///< false: the same event is in the case; the copy is in event_copies
+    /// Set when an event with the same identity but other content is in the case: this one was
+    /// added anyway (evidence is never dropped for a look-alike), and this is that event's id.
+    std::optional<std::int64_t> look_alike;
+  };
+  /// Adds one event of the current file, unless the same event (same host, channel, record id
+  /// and time, or same sensor, FDR event id, process and time; and the same process fields) is
+  /// in the case already.
+  Result<Added> AddEvent(const ProcessEvent& event);
   /// Adds one warning of the current file.
   Status AddWarning(const IngestWarning& warning);
   /// Adds one FDR aidmaster record of the current file.
@@ -62,11 +79,18 @@ class CaseWriter {
   /// clears the pending mark.
   Status ResolveCrowdStrike();
 
+  /// Links rows of different sources that are one process (same host, process id and image,
+  /// start within a second) for the events added since the last call, in one transaction.
+  /// Returns how many rows were linked.
+  Result<std::int64_t> LinkSources();
+
  private:
   explicit CaseWriter(schema::CaseDb* db) : db_(db) {}
   // Records the CrowdStrike side of an event just inserted as `event_id`, resolved as far as
   // the case allows now.
   Status AddCrowdStrikeEvent(const ProcessEvent& event, std::int64_t event_id);
+  // Looks for an event with `event`'s identity already in the case.
+  Result<Added> FindSameEvent(const ProcessEvent& event);
 
   schema::CaseDb* db_;
   schema::Statement find_file_;
@@ -80,6 +104,13 @@ class CaseWriter {
   schema::Statement update_crowdstrike_resolution_;
   schema::Statement insert_host_;
   schema::Statement insert_user_;
+  schema::Statement find_member_;
+  schema::Statement set_sha256_;
+  schema::Statement find_windows_event_;
+  schema::Statement find_crowdstrike_event_;
+  schema::Statement insert_copy_;
+  schema::Statement insert_host_source_;
+  std::set<std::string> host_sources_;  // "dest\x1fsource" (lower case) recorded by this writer
   std::int64_t file_id_ = 0;
   bool in_file_ = false;
   bool crowdstrike_added_ = false;  // the current file added CrowdStrike events or lookups

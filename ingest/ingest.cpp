@@ -1,5 +1,6 @@
 // The ingest driver: per file, hash, de-duplicate, sniff, then decode on a worker thread while
-// this thread writes.
+// this thread writes; archives member by member; then the passes over the whole case
+// (CrowdStrike resolution, links between sources).
 #include "ingest/ingest.h"
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <system_error>
 #include <thread>
 
+#include "ingest/batcher.h"
 #include "ingest/bounded_queue.h"
 #include "ingest/input_file.h"
 
@@ -37,11 +39,37 @@ std::string Absolute(const fs::path& path) {
   return (ec ? path : absolute).lexically_normal().string();
 }
 
-// Writes one event file (any decodable format) in one transaction. A failure to write the case
-// is returned (the file rolled back). A failure to read the file (an I/O error part-way, or the
-// decoder running out of memory) also rolls the file back, so that nothing half-read is taken
-// for the whole file and a later run reads it again; the report says kFailed and why.
+// The name of the one member of a single compressed file: x.xml.gz -> x.xml.
+std::string SingleMemberName(const std::string& path) {
+  std::string name = fs::path(path).filename().string();
+  for (std::string_view suffix : {".gz", ".bz2", ".xz", ".zst", ".gzip"}) {
+    if (name.size() > suffix.size() && name.ends_with(suffix)) {
+      return name.substr(0, name.size() - suffix.size());
+    }
+  }
+  return name + ".data";
+}
+
+Result<std::string> ReadHead(ByteSource* source) {
+  std::string head(kSniffBytes, '\0');
+  Result<std::size_t> n = source->ReadFull(head.data(), head.size());
+  if (!n.ok()) return n.status();
+  head.resize(*n);
+  return head;
+}
+
+// Writes one event file (any decodable format) in one transaction, decoding `body` on a worker
+// thread while this thread writes. `hashing` sees every byte of the file; its digest must equal
+// `expected_sha256` when that is known (a file on disk, hashed before reading: else the file
+// changed while it was read), and otherwise becomes the file's sha256 (an archive member), and
+// a member whose content is in the case already is rolled back as a duplicate. A failure to
+// write the case is returned (the file rolled back). A failure to read the file (an I/O error
+// part-way, the decoder running out of memory) also rolls the file back, so that nothing
+// half-read is taken for the whole file and a later run reads it again; the report says
+// kFailed and why.
 Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffResult& sniff,
+                      std::unique_ptr<ByteSource> body, HashingSource* hashing,
+                      const std::optional<std::string>& expected_sha256,
                       const IngestOptions& options, FileReport* report) {
   QUARRY_RETURN_IF_ERROR(writer->BeginFile(row));
   BoundedQueue<DecodedBatch> queue(options.queue_batches);
@@ -49,7 +77,7 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
   Status read_status;
   std::thread decoder([&] {
     try {
-      read_status = DecodeFile(row.path, sniff, options.decode, [&](DecodedBatch&& batch) {
+      read_status = DecodeStream(std::move(body), sniff, options.decode, [&](DecodedBatch&& batch) {
         return !stop.load() && queue.Push(std::move(batch));
       });
     } catch (const std::exception& e) {  // never let an exception end the process from here
@@ -63,9 +91,25 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
   while (std::optional<DecodedBatch> batch = queue.Pop()) {
     if (!write_status.ok()) continue;  // drain so the decoder can finish
     for (const ProcessEvent& event : batch->events) {
-      write_status = writer->AddEvent(event);
+      Result<CaseWriter::Added> added = writer->AddEvent(event);
+      write_status = added.status();
       if (!write_status.ok()) break;
+      if (!added->added) {
+        ++counts.events_duplicate;
+        continue;
+      }
+      ++counts.events_loaded;
       ++report->loaded_by_source[event.data_source];
+      if (added->look_alike) {  // kept, and said: a forged or re-used id must not hide events
+        write_status = writer->AddWarning(RecordWarning(
+            event.record_offset, event.record_line, event.raw, IngestWarning::Severity::kField,
+            event.record_id,
+            "same event identity as event " + std::to_string(*added->look_alike) +
+                " (host, channel or sensor, record or FDR id, time) but other process fields; "
+                "loaded as an event of its own"));
+        if (!write_status.ok()) break;
+        ++counts.warnings;
+      }
     }
     for (const IngestWarning& warning : batch->warnings) {
       if (!write_status.ok()) break;
@@ -84,7 +128,6 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
       queue.Close();
       continue;
     }
-    counts.events_loaded += static_cast<std::int64_t>(batch->events.size());
     counts.events_skipped += batch->events_skipped;
     counts.records_rejected += batch->records_rejected;
     counts.warnings += static_cast<std::int64_t>(batch->warnings.size());
@@ -95,17 +138,292 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
     writer->AbortFile();
     return write_status;
   }
-  if (!read_status.ok()) {
+  Result<std::string> sha256 = read_status.ok() ? hashing->Finish() : read_status;
+  auto give_up = [&](FileOutcome outcome, std::string reason) {
     writer->AbortFile();
-    report->outcome = FileOutcome::kFailed;
-    report->reason =
-        "reading failed part-way, nothing of the file was kept: " + read_status.message();
+    report->outcome = outcome;
+    report->reason = std::move(reason);
     report->counts = FileCounts();
     report->loaded_by_source.clear();
     return Status::Ok();
+  };
+  if (!sha256.ok()) {
+    return give_up(FileOutcome::kFailed, "reading failed part-way, nothing of the file was kept: " +
+                                             sha256.status().message());
+  }
+  if (expected_sha256) {
+    if (*sha256 != *expected_sha256) {
+      return give_up(FileOutcome::kFailed, "the file changed while it was read (sha256 " +
+                                               *expected_sha256 + " before, " + *sha256 +
+                                               " as read); nothing of it was kept");
+    }
+  } else {
+    Result<std::optional<std::string>> earlier = writer->FindFile(*sha256);
+    if (!earlier.ok()) {
+      writer->AbortFile();
+      return earlier.status();
+    }
+    if (earlier->has_value()) {
+      return give_up(FileOutcome::kDuplicate,
+                     "already in the case (sha256 " + *sha256 + ", read as " + **earlier + ")");
+    }
+    Status set = writer->SetFileContent(*sha256, hashing->bytes());
+    if (!set.ok()) {
+      writer->AbortFile();
+      return set;
+    }
   }
   return writer->CommitFile(counts);
 }
+
+// One ingest run: files on disk, archives and their members, each reported once.
+class IngestRun {
+ public:
+  IngestRun(CaseWriter* writer, const IngestOptions& options, IngestObserver* observer,
+            IngestSummary* summary)
+      : writer_(writer), options_(options), observer_(observer), summary_(summary) {}
+
+  Status DiskFile(const std::string& path) {
+    if (observer_) observer_->FileStarted(path);
+    FileReport report;
+    report.path = path;
+    InputFileRow row;
+    row.path = path;
+    std::error_code ec;
+    row.size_bytes = static_cast<std::int64_t>(fs::file_size(path, ec));
+    if (ec) return Finish(Failed(std::move(report), "cannot read size: " + ec.message()));
+    // The hash is taken before anything is read from the file (docs/reliability.md).
+    Result<std::string> sha = Sha256OfFile(path);
+    if (!sha.ok()) return Finish(Failed(std::move(report), sha.status().message()));
+    row.sha256 = *sha;
+    Result<std::optional<std::string>> earlier = writer_->FindFile(row.sha256);
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) {
+      report.outcome = FileOutcome::kDuplicate;
+      report.reason = "already in the case (sha256 " + row.sha256 + ", read as " + **earlier + ")";
+      return Finish(std::move(report));
+    }
+    Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
+    if (!file.ok()) return Finish(Failed(std::move(report), file.status().message()));
+    HashingSource hashing(std::move(file).value());
+    Result<std::string> head = ReadHead(&hashing);
+    if (!head.ok()) return Finish(Failed(std::move(report), head.status().message()));
+    if (std::string kind = ArchiveKind(*head); !kind.empty()) {
+      ExpansionBudget budget;
+      budget.limit =
+          std::max(options_.archive.ratio_floor_bytes, row.size_bytes * options_.archive.max_ratio);
+      ArchiveInput input;
+      input.path = path;
+      input.single_member_name = SingleMemberName(path);
+      std::string container = row.sha256;
+      return Archive(std::move(report), std::move(row), kind, input, container, "", 1, &budget,
+                     nullptr);
+    }
+    return Content(std::move(report), std::move(row), *head, &hashing, row.sha256);
+  }
+
+ private:
+  FileReport Failed(FileReport report, std::string reason) {
+    report.outcome = FileOutcome::kFailed;
+    report.reason = std::move(reason);
+    return report;
+  }
+
+  Status Finish(FileReport report) {
+    if (report.outcome == FileOutcome::kFailed) incomplete_ = true;
+    if (observer_) observer_->FileFinished(report);
+    summary_->files.push_back(std::move(report));
+    return Status::Ok();
+  }
+
+  // A file whose first bytes `head` have been read through `hashing`: an event file, or a file
+  // that is not an event source (recorded as skipped).
+  Status Content(FileReport report, InputFileRow row, const std::string& head,
+                 HashingSource* hashing, const std::optional<std::string>& expected_sha256) {
+    SniffResult sniff = SniffBytes(head);
+    report.format = sniff.format;
+    report.encoding = sniff.format.empty() ? "" : EncodingName(sniff.encoding);
+    if (sniff.format.empty()) {
+      Result<std::string> sha = hashing->Finish();
+      if (!sha.ok()) return Finish(Failed(std::move(report), sha.status().message()));
+      if (expected_sha256 && *sha != *expected_sha256) {
+        return Finish(Failed(std::move(report), "the file changed while it was read"));
+      }
+      if (!expected_sha256) {
+        Result<std::optional<std::string>> earlier = writer_->FindFile(*sha);
+        if (!earlier.ok()) return earlier.status();
+        if (earlier->has_value()) {
+          report.outcome = FileOutcome::kDuplicate;
+          report.reason = "already in the case (sha256 " + *sha + ", read as " + **earlier + ")";
+          return Finish(std::move(report));
+        }
+        row.size_bytes = hashing->bytes();
+      }
+      row.sha256 = *sha;
+      report.outcome = FileOutcome::kSkipped;
+      report.reason = sniff.reason;
+      row.status = "skipped";
+      row.reason = sniff.reason;
+      QUARRY_RETURN_IF_ERROR(writer_->BeginFile(row));
+      QUARRY_RETURN_IF_ERROR(writer_->CommitFile(report.counts));
+      return Finish(std::move(report));
+    }
+    report.outcome = FileOutcome::kLoaded;
+    row.status = "loaded";
+    row.format = sniff.format;
+    row.encoding = report.encoding;
+    if (!expected_sha256) row.sha256 = "reading: " + row.path;  // set when read (unique)
+    QUARRY_RETURN_IF_ERROR(WriteEventFile(writer_, row, sniff, PrependBytes(head, Borrow(hashing)),
+                                          hashing, expected_sha256, options_, &report));
+    return Finish(std::move(report));
+  }
+
+  // An archive: each member in turn, then (when every member was read) the archive's own row,
+  // so that an interrupted run reads the rest of it next time and a finished one is a
+  // duplicate. `container_sha256` is the archive on disk; `prefix` the path of this archive in
+  // it ("" for the archive on disk itself).
+  // `hashing` (a nested archive) gives the archive's own sha256 once it has been read through.
+  Status Archive(FileReport report, InputFileRow row, const std::string& kind,
+                 const ArchiveInput& input, const std::string& container_sha256,
+                 const std::string& prefix, int depth, ExpansionBudget* budget,
+                 HashingSource* hashing) {
+    bool was_incomplete = incomplete_;
+    incomplete_ = false;
+    std::int64_t members = 0;
+    Status walk = WalkArchive(
+        input, options_.password, budget,
+        [&](const ArchiveEntry& entry, ByteSource* body) {
+          ++members;
+          return Member(report.path + "!" + entry.path, container_sha256, prefix + entry.path,
+                        entry, body, depth, budget);
+        },
+        [&](const ArchiveEntry& entry, const std::string& reason) {
+          ++members;
+          return Unread(report.path + "!" + entry.path, container_sha256, prefix + entry.path,
+                        reason);
+        });
+    report.format = kind;
+    bool complete = walk.ok() && !incomplete_;
+    incomplete_ = was_incomplete || !complete;
+    if (walk.code() != StatusCode::kOk && walk.code() != StatusCode::kCorrupt &&
+        walk.code() != StatusCode::kIoError) {
+      return walk;  // the case could not be written
+    }
+    if (!walk.ok()) {
+      return Finish(Failed(std::move(report),
+                           walk.message() + " (after " + std::to_string(members) + " entries)"));
+    }
+    if (!complete) {
+      return Finish(Failed(std::move(report),
+                           "some members could not be read (see above); the archive will be read "
+                           "again by the next run"));
+    }
+    if (hashing != nullptr) {
+      Result<std::string> sha = hashing->Finish();
+      if (!sha.ok()) return Finish(Failed(std::move(report), sha.status().message()));
+      row.sha256 = *sha;
+      row.size_bytes = hashing->bytes();
+    }
+    // The archive's own row, when its content is new (a nested archive seen before is not).
+    Result<std::optional<std::string>> earlier = writer_->FindFile(row.sha256);
+    if (!earlier.ok()) return earlier.status();
+    report.outcome = FileOutcome::kLoaded;
+    report.reason = std::to_string(members) + " entries";
+    if (!earlier->has_value()) {
+      row.status = "loaded";
+      row.format = kind;
+      QUARRY_RETURN_IF_ERROR(writer_->BeginFile(row));
+      QUARRY_RETURN_IF_ERROR(writer_->CommitFile(FileCounts()));
+    }
+    return Finish(std::move(report));
+  }
+
+  // One regular-file entry of an archive.
+  Status Member(const std::string& display, const std::string& container_sha256,
+                const std::string& member_path, const ArchiveEntry& entry, ByteSource* body,
+                int depth, ExpansionBudget* budget) {
+    if (observer_) observer_->FileStarted(display);
+    FileReport report;
+    report.path = display;
+    Result<bool> seen = writer_->FindMember(container_sha256, member_path);
+    if (!seen.ok()) return seen.status();
+    if (*seen) {
+      report.outcome = FileOutcome::kDuplicate;
+      report.reason = "already in the case (read from this archive before)";
+      return Finish(std::move(report));
+    }
+    InputFileRow row;
+    row.path = display;
+    row.size_bytes = std::max<std::int64_t>(entry.declared_size, 0);
+    row.container_sha256 = container_sha256;
+    row.member_path = member_path;
+    HashingSource hashing(Borrow(body));
+    Result<std::string> head = ReadHead(&hashing);
+    if (!head.ok()) return Finish(Failed(std::move(report), head.status().message()));
+    std::string kind = ArchiveKind(*head);
+    if (kind.empty()) return Content(std::move(report), std::move(row), *head, &hashing, {});
+    if (depth >= options_.archive.max_depth) {
+      return Unread(display, container_sha256, member_path,
+                    "an archive nested more than " + std::to_string(options_.archive.max_depth) +
+                        " deep, not opened");
+    }
+    // A nested archive: small ones are read into memory (7z and zip need to seek), larger
+    // ones streamed.
+    ArchiveInput input;
+    input.single_member_name = SingleMemberName(entry.path);
+    std::string buffer;
+    std::unique_ptr<ByteSource> stream;
+    if (entry.declared_size >= 0 && entry.declared_size <= options_.archive.max_nested_in_memory) {
+      buffer = *head;
+      std::string block(1 << 16, '\0');
+      while (true) {
+        Result<std::size_t> n = hashing.Read(block.data(), block.size());
+        if (!n.ok()) return Finish(Failed(std::move(report), n.status().message()));
+        if (*n == 0) break;
+        buffer.append(block.data(), *n);
+        if (static_cast<std::int64_t>(buffer.size()) > options_.archive.max_nested_in_memory) {
+          return Finish(Failed(std::move(report), "larger than the archive says"));
+        }
+      }
+      input.memory = buffer;
+    } else {
+      stream = PrependBytes(*head, Borrow(&hashing));
+      input.stream = stream.get();
+    }
+    return Archive(std::move(report), std::move(row), kind, input, container_sha256,
+                   member_path + "!", depth + 1, budget, &hashing);
+  }
+
+  // An entry that is not read (a link, an encrypted entry): a skipped row, so it is listed.
+  Status Unread(const std::string& display, const std::string& container_sha256,
+                const std::string& member_path, const std::string& reason) {
+    if (observer_) observer_->FileStarted(display);
+    FileReport report;
+    report.path = display;
+    Result<bool> seen = writer_->FindMember(container_sha256, member_path);
+    if (!seen.ok()) return seen.status();
+    report.outcome = *seen ? FileOutcome::kDuplicate : FileOutcome::kSkipped;
+    report.reason = *seen ? "already in the case (listed from this archive before)" : reason;
+    if (!*seen) {
+      InputFileRow row;
+      row.path = display;
+      row.sha256 = "unread:" + container_sha256 + "!" + member_path;  // not read: no digest
+      row.status = "skipped";
+      row.reason = reason;
+      row.container_sha256 = container_sha256;
+      row.member_path = member_path;
+      QUARRY_RETURN_IF_ERROR(writer_->BeginFile(row));
+      QUARRY_RETURN_IF_ERROR(writer_->CommitFile(FileCounts()));
+    }
+    return Finish(std::move(report));
+  }
+
+  CaseWriter* writer_;
+  const IngestOptions& options_;
+  IngestObserver* observer_;
+  IngestSummary* summary_;
+  bool incomplete_ = false;  // a file of the archive being walked failed
+};
 
 }  // namespace
 
@@ -167,53 +485,16 @@ Result<IngestSummary> Ingest(schema::CaseDb* db, const std::vector<std::string>&
     if (observer) observer->FileFinished(report);
   }
 
-  for (const std::string& path : files) {
-    if (observer) observer->FileStarted(path);
-    FileReport report;
-    report.path = path;
-    InputFileRow row;
-    row.path = path;
-
-    std::error_code ec;
-    row.size_bytes = static_cast<std::int64_t>(fs::file_size(path, ec));
-    Result<std::string> sha = Sha256OfFile(path);
-    Result<SniffResult> sniff = sha.ok() ? SniffFile(path) : Result<SniffResult>(sha.status());
-    if (ec || !sniff.ok()) {
-      report.outcome = FileOutcome::kFailed;
-      report.reason = ec ? "cannot read size: " + ec.message() : sniff.status().message();
-    } else {
-      row.sha256 = *sha;
-      Result<std::optional<std::string>> earlier = (*writer)->FindFile(row.sha256);
-      if (!earlier.ok()) return earlier.status();
-      report.format = sniff->format;
-      report.encoding = EncodingName(sniff->encoding);
-      if (earlier->has_value()) {
-        report.outcome = FileOutcome::kDuplicate;
-        report.reason =
-            "already in the case (sha256 " + row.sha256 + ", read as " + **earlier + ")";
-      } else if (sniff->format.empty()) {
-        report.outcome = FileOutcome::kSkipped;
-        report.reason = sniff->reason;
-        row.status = "skipped";
-        row.reason = sniff->reason;
-        QUARRY_RETURN_IF_ERROR((*writer)->BeginFile(row));
-        QUARRY_RETURN_IF_ERROR((*writer)->CommitFile(report.counts));
-      } else {
-        report.outcome = FileOutcome::kLoaded;
-        row.status = "loaded";
-        row.format = sniff->format;
-        row.encoding = report.encoding;
-        QUARRY_RETURN_IF_ERROR(WriteEventFile(writer->get(), row, *sniff, options, &report));
-      }
-    }
-    if (observer) observer->FileFinished(report);
-    summary.files.push_back(std::move(report));
-  }
+  IngestRun run(writer->get(), options, observer, &summary);
+  for (const std::string& path : files) QUARRY_RETURN_IF_ERROR(run.DiskFile(path));
   // Resolve when CrowdStrike data was committed since the last resolution, by this run or by
   // an earlier one that stopped before this step.
   Result<bool> pending = (*writer)->CrowdStrikePending();
   if (!pending.ok()) return pending.status();
   if (*pending) QUARRY_RETURN_IF_ERROR((*writer)->ResolveCrowdStrike());
+  Result<std::int64_t> linked = (*writer)->LinkSources();
+  if (!linked.ok()) return linked.status();
+  summary.rows_linked = *linked;
   return summary;
 }
 

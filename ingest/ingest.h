@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "ingest/archive.h"
 #include "ingest/case_writer.h"
 #include "ingest/decode.h"
 #include "schema/case_db.h"
@@ -26,7 +28,7 @@ const char* FileOutcomeName(FileOutcome outcome);
 
 /// The result of one input file.
 struct FileReport {
-  std::string path;  ///< absolute path
+  std::string path;  ///< absolute path; archive members as archive!member
   FileOutcome outcome = FileOutcome::kFailed;
   std::string format;    ///< "event_xml" when recognised
   std::string encoding;  ///< "utf-8" / "utf-16le" for text
@@ -46,12 +48,15 @@ class IngestObserver {
 /// Tunables of an ingest run.
 struct IngestOptions {
   DecodeOptions decode;
-  std::size_t queue_batches = 8;  ///< decoded batches waiting for the writer, at most
+  std::size_t queue_batches = 8;        ///< decoded batches waiting for the writer, at most
+  ArchiveLimits archive;                ///< how far archives may expand and nest
+  std::optional<std::string> password;  ///< for encrypted archive entries ('infected')
 };
 
 /// Every file's report, in the order the files were read.
 struct IngestSummary {
   std::vector<FileReport> files;
+  std::int64_t rows_linked = 0;  ///< rows newly linked to another source's row of one process
 };
 
 /// Lists the files to read under `paths`: a file is itself; a folder is walked recursively

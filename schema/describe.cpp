@@ -62,7 +62,7 @@ std::vector<Object> ParseMigrations() {
     while (std::getline(in, line)) {
       std::string trimmed = Trim(line);
       if (table != nullptr) {
-        if (trimmed.rfind(");", 0) == 0) {
+        if (trimmed.rfind(")", 0) == 0) {  // ");" or ") WITHOUT ROWID;"
           table = nullptr;
           continue;
         }
@@ -73,6 +73,10 @@ std::vector<Object> ParseMigrations() {
         if (Trim(code).empty()) {  // a comment line continues the previous column's comment
           if (!table->columns.empty() && !note.empty()) table->columns.back().comment += " " + note;
           continue;
+        }
+        if (code.rfind("PRIMARY KEY", 0) == 0 || code.rfind("UNIQUE", 0) == 0 ||
+            code.rfind("CHECK", 0) == 0 || code.rfind("FOREIGN KEY", 0) == 0) {
+          continue;  // a table constraint, not a column
         }
         std::istringstream words(code);
         Column column;
@@ -88,13 +92,29 @@ std::vector<Object> ParseMigrations() {
         comment += (comment.empty() ? "" : " ") + text;
         continue;
       }
+      if (trimmed.rfind("ALTER TABLE ", 0) == 0 &&
+          trimmed.find(" ADD COLUMN ") != std::string::npos) {
+        std::string name = NameAfter(trimmed, "ALTER TABLE ");
+        std::istringstream words(trimmed.substr(trimmed.find(" ADD COLUMN ") + 12));
+        Column column;
+        words >> column.name >> column.type;
+        if (!column.type.empty() && column.type.back() == ';') column.type.pop_back();
+        std::size_t note = trimmed.find("--");
+        column.comment = note != std::string::npos ? Trim(trimmed.substr(note + 2)) : comment;
+        if (column.comment.empty()) column.comment = ColumnNote(name, column.name);
+        for (Object& object : objects) {
+          if (object.name == name) object.columns.push_back(column);
+        }
+      }
       if (trimmed.rfind("CREATE TABLE ", 0) == 0) {
         objects.push_back(Object{"TABLE", NameAfter(trimmed, "CREATE TABLE "), comment, {}});
         table = &objects.back();
       } else if (trimmed.rfind("CREATE VIEW ", 0) == 0) {
         objects.push_back(Object{"VIEW", NameAfter(trimmed, "CREATE VIEW "), comment, {}});
       }
-      if (trimmed.empty() || trimmed.rfind("CREATE", 0) == 0) comment.clear();
+      if (trimmed.empty() || trimmed.rfind("CREATE", 0) == 0 || trimmed.rfind("ALTER", 0) == 0) {
+        comment.clear();
+      }
     }
   }
   return objects;

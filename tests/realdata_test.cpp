@@ -30,7 +30,10 @@ class RealDataTest : public ::testing::Test {
 
 TEST_F(RealDataTest, AllSysmonEid1EventsLoadWithoutWarnings) {
   Ingest("realdata/xml-from-evtx/sysmon_eid1.xml");
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM process_events"), 2102);
+  // 2,102 events; 2 are the same event copied into two sample files (same host, record id and
+  // time: index.tsv names both files), loaded once.
+  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM process_events"), 2100);
+  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM event_copies"), 2);
   EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM ingest_warnings"), 0);
   EXPECT_EQ(QueryInt(db_.get(), "SELECT events_skipped + records_rejected FROM input_files"), 0);
   // Every row has the fields the at.exe detection groups by.
@@ -53,17 +56,21 @@ TEST_F(RealDataTest, PingEventFromOmerbenamramSysmonEvtxMapsAsExpected) {
 
 TEST_F(RealDataTest, MixedSysmonAndSecurityStreamLoadsOnlyProcessCreations) {
   Ingest("realdata/xml-from-evtx/all_sysmon_and_security_events.xml");
-  // 15,180 events: 2,102 Sysmon EID 1 and 1,366 Security 4688 become rows; the rest are skipped.
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT events_loaded FROM input_files"), 2102 + 1366);
+  // 15,180 events: 2,102 Sysmon EID 1 and 1,366 Security 4688 become rows, less the 2 + 60
+  // that sample files share (loaded once); the rest are skipped.
+  EXPECT_EQ(QueryInt(db_.get(), "SELECT events_loaded FROM input_files"), 2102 + 1366 - 62);
+  EXPECT_EQ(QueryInt(db_.get(), "SELECT events_duplicate FROM input_files"), 62);
   EXPECT_EQ(QueryInt(db_.get(), "SELECT events_skipped FROM input_files"), 15180 - 2102 - 1366);
   EXPECT_EQ(QueryInt(db_.get(), "SELECT records_rejected FROM input_files"), 0);
   EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM process_events WHERE event_code = 4688"),
-            1366);
+            1366 - 60);
 }
 
 TEST_F(RealDataTest, AllSecurity4688EventsLoadWithoutWarnings) {
   Ingest("realdata/xml-from-evtx/security_4688.xml");
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM process_events"), 1366);
+  // 1,366 events; 60 were copied between two sample files (see index.tsv), loaded once.
+  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM process_events"), 1366 - 60);
+  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM event_copies"), 60);
   EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM ingest_warnings"), 0);
   EXPECT_EQ(QueryInt(db_.get(),
                      "SELECT count(*) FROM processes WHERE dest IS NULL OR user IS NULL "
@@ -103,20 +110,30 @@ TEST_F(RealDataTest, CrowdStrikeProcessRollup2OfEveryPlatformLoads) {
   Ingest("realdata/crowdstrike/panther-analysis/processrollup2_windows_events.jsonl");
   Ingest("realdata/crowdstrike/panther-analysis/processrollup2_other_platforms.jsonl");
   // 38 Windows events: 35 load; 3 are test stubs with no time at all (no ProcessStartTime, no
-  // timestamp, no aid) and are rejected with a warning each. 15 macOS events all load.
-  EXPECT_EQ(
-      QueryJsonl(
-          db_.get(),
-          "SELECT events_loaded, records_rejected, warnings FROM input_files ORDER BY file_id"),
-      "{\"events_loaded\": 35, \"records_rejected\": 3, \"warnings\": 3}\n"
-      "{\"events_loaded\": 15, \"records_rejected\": 0, \"warnings\": 0}\n");
+  // timestamp, no aid) and are rejected with a warning each. 15 macOS events all load. The test
+  // data reuses FDR ids: 8 events are exact copies of others (same sensor, id, process, time
+  // and command line), loaded once with the copy in event_copies; 36 share an id with an
+  // event of other content, and are loaded as events of their own with a warning each.
+  EXPECT_EQ(QueryJsonl(db_.get(),
+                       "SELECT events_loaded, events_duplicate, records_rejected, warnings FROM "
+                       "input_files ORDER BY file_id"),
+            "{\"events_loaded\": 33, \"events_duplicate\": 2, \"records_rejected\": 3, "
+            "\"warnings\": 29}\n"
+            "{\"events_loaded\": 9, \"events_duplicate\": 6, \"records_rejected\": 0, "
+            "\"warnings\": 7}\n");
+  // Rows and copies together: every event read.
+  const std::string all =
+      "(SELECT e.* FROM process_events AS e UNION ALL SELECT e.* FROM event_copies AS c JOIN "
+      "process_events AS e USING (event_id))";
   // macOS keeps its paths and is never mistaken for Windows.
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process_path LIKE '/%'"), 15);
+  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM " + all + " WHERE process_path LIKE '/%'"),
+            15);
   EXPECT_EQ(
-      QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process_path LIKE '\\Device\\%'"),
+      QueryInt(db_.get(), "SELECT count(*) FROM " + all + " WHERE process_path LIKE '\\Device\\%'"),
       34);
-  // Five local at.exe runs, none with a \\host argument.
-  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM processes WHERE process_name = 'at.exe'"), 5);
+  // Five local at.exe runs (three distinct), none with a \\host argument.
+  EXPECT_EQ(QueryInt(db_.get(), "SELECT count(*) FROM " + all + " WHERE process_name = 'at.exe'"),
+            5);
   EXPECT_EQ(QueryInt(db_.get(),
                      "SELECT count(*) FROM processes WHERE process_name = 'at.exe' "
                      "AND instr(process, '\\\\') > 0"),
