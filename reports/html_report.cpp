@@ -347,7 +347,13 @@ Result<Rows> EvidenceEvents(CaseDb* db, const Rows& fields, std::size_t limit, b
       "SELECT e.event_id, e.time_us, e.dest, e.user, e.process, e.process_name, e.process_id, "
       "e.process_guid, e.parent_process_id, e.parent_process_guid, e.parent_process_name, "
       "e.sourcetype, e.record_id, e.record_line, e.record_offset, f.path, f.sha256, "
-      "substr(CAST(e.raw AS BLOB), 1, 20000) AS raw, length(CAST(e.raw AS BLOB)) AS raw_bytes "
+      "substr(CAST(e.raw AS BLOB), 1, 20000) AS raw, length(CAST(e.raw AS BLOB)) AS raw_bytes, "
+      // Which sources saw the process, and the other files the same event was read from.
+      "(SELECT seen_by FROM process_sightings AS s WHERE s.event_id = e.event_id) AS seen_by, "
+      "(SELECT group_concat(p, '; ') FROM (SELECT c.record_offset, g.path AS p FROM event_copies "
+      "  AS c JOIN input_files AS g USING (file_id) WHERE c.event_id = e.event_id ORDER BY "
+      "  c.copy_id LIMIT 5)) AS copies, "
+      "(SELECT count(*) FROM event_copies AS c WHERE c.event_id = e.event_id) AS copy_count "
       "FROM process_events AS e JOIN input_files AS f USING (file_id) WHERE 1";
   std::vector<std::string> params;
   for (std::string_view key : kKeys) {
@@ -590,6 +596,9 @@ Result<std::string> NotablesJson(CaseDb* db, const ReportOptions& options, std::
                ", \"parent_process_id\": " + NumberOrNull(*events, e, "parent_process_id") +
                ", \"parent_process_name\": " + JsonOrNull(*events, e, "parent_process_name") +
                ", \"sourcetype\": " + JsonOrNull(*events, e, "sourcetype") +
+               ", \"seen_by\": " + JsonOrNull(*events, e, "seen_by") +
+               ", \"copies\": " + JsonOrNull(*events, e, "copies") +
+               ", \"copy_count\": " + NumberOrNull(*events, e, "copy_count") +
                ", \"record_id\": " + NumberOrNull(*events, e, "record_id") +
                ", \"line\": " + NumberOrNull(*events, e, "record_line") +
                ", \"offset\": " + NumberOrNull(*events, e, "record_offset") +

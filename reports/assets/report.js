@@ -76,7 +76,8 @@
                 ['process_id', ev.process_id], ['parent', ev.parent_process_name],
                 ['parent_process_id', ev.parent_process_id], ['file', ev.file],
                 ['sha256', ev.sha256], ['record id', ev.record_id], ['line', ev.line],
-                ['byte offset', ev.offset]]);
+                ['byte offset', ev.offset], ['process seen by', ev.seen_by],
+                ['also read from', ev.copy_count ? ev.copy_count + ' other file(s): ' + ev.copies : null]]);
       box.appendChild(d);
       box.appendChild(el('pre', 'raw', ev.raw));
       if (ev.context) {
