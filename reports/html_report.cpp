@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "query/detect.h"
+#include "query/evidence.h"
 #include "query/text_escape.h"
 #include "schema/embedded_file.h"
 #include "schema/time_util.h"
@@ -329,20 +330,16 @@ Status Risk(CaseDb* db, std::string* html) {
   return Status::Ok();
 }
 
-// The stored events behind a result: those matching the row's key fields within its times.
+// The stored events behind a result (query/evidence.h), with their files and sightings.
 Result<Rows> EvidenceEvents(CaseDb* db, const Rows& fields, std::size_t limit, bool* bounded) {
-  static constexpr std::string_view kKeys[] = {"dest",
-                                               "user",
-                                               "process_name",
-                                               "process",
-                                               "process_id",
-                                               "parent_process_id",
-                                               "parent_process_name",
-                                               "process_guid",
-                                               "original_file_name",
-                                               "process_path",
-                                               "parent_process",
-                                               "parent_process_guid"};
+  std::vector<std::string> params;
+  std::string condition = query::EvidenceCondition(
+      [&](std::string_view key) -> std::optional<std::string> {
+        if (fields.IsNull(0, key)) return std::nullopt;  // multivalue fields come as NULL
+        return fields.Get(0, key);
+      },
+      &params, bounded);
+  if (condition.empty()) return Rows{};  // nothing to match on
   std::string sql =
       "SELECT e.event_id, e.time_us, e.dest, e.user, e.process, e.process_name, e.process_id, "
       "e.process_guid, e.parent_process_id, e.parent_process_guid, e.parent_process_name, "
@@ -354,37 +351,8 @@ Result<Rows> EvidenceEvents(CaseDb* db, const Rows& fields, std::size_t limit, b
       "  AS c JOIN input_files AS g USING (file_id) WHERE c.event_id = e.event_id ORDER BY "
       "  c.copy_id LIMIT 5)) AS copies, "
       "(SELECT count(*) FROM event_copies AS c WHERE c.event_id = e.event_id) AS copy_count "
-      "FROM process_events AS e JOIN input_files AS f USING (file_id) WHERE 1";
-  std::vector<std::string> params;
-  for (std::string_view key : kKeys) {
-    if (fields.IsNull(0, key)) continue;
-    std::string value = fields.Get(0, key);
-    if (value == "null" || value.empty()) continue;  // fillnull; multivalue fields come as NULL
-    params.push_back(value);
-    // Integer columns compare as integers and text columns directly, so indexes serve.
-    bool integer = key == "process_id" || key == "parent_process_id";
-    sql += " AND e." + std::string(key) + " = " + (integer ? "CAST(?" : "?") +
-           std::to_string(params.size()) + (integer ? " AS INTEGER)" : "");
-  }
-  std::optional<std::int64_t> first = schema::ParseUtcTimestamp(fields.Get(0, "firstTime"));
-  std::optional<std::int64_t> last = schema::ParseUtcTimestamp(fields.Get(0, "lastTime"));
-  if (!first && !last && !fields.IsNull(0, "_time")) {
-    // A result binned by `_time span=...`: its events lie in the day from the bin's start.
-    std::string time = fields.Get(0, "_time");
-    if (!time.empty() && time.find_first_not_of("0123456789.") == std::string::npos) {
-      first = static_cast<std::int64_t>(std::stod(time) * 1e6);
-      last = *first + 86400LL * 1000000 - 1000000;
-    }
-  }
-  *bounded = first || last;
-  for (auto [time, op] : {std::pair{first, ">="}, std::pair{last, "<"}}) {
-    if (!time) continue;
-    params.push_back(std::to_string(std::string_view(op) == ">=" ? *time : *time + 1000000));
-    sql += std::string(" AND e.time_us ") + op + " CAST(?" + std::to_string(params.size()) +
-           " AS INTEGER)";
-  }
-  if (params.empty()) return Rows{};  // nothing to match on
-  sql += " ORDER BY e.time_us, e.event_id LIMIT " + std::to_string(limit);
+      "FROM process_events AS e JOIN input_files AS f USING (file_id) WHERE " +
+      condition + " ORDER BY e.time_us, e.event_id LIMIT " + std::to_string(limit);
   return Fetch(db, sql, params);
 }
 
