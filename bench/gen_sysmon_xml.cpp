@@ -6,7 +6,10 @@
 //
 // Usage:
 //   quarry_gen_sysmon_xml --events 1000000 --out /tmp/quarry-bench/sysmon.xml [--seed 1]
-//                         [--format sysmon-xml|security-xml|fdr-jsonl]
+//                         [--format sysmon-xml|security-xml|fdr-jsonl|sysmon-evtx|security-evtx]
+//
+// sysmon-evtx and security-evtx write the events of sysmon-xml and security-xml, value for
+// value, as an EVTX file through tests/support/evtx_writer (streamed a 64 KiB chunk at a time).
 //
 // Every value comes from the program's own splitmix64 generator, so the same seed and event
 // count give a byte-identical file on every machine, and the first N events of a longer run
@@ -19,12 +22,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "query/text_escape.h"
 #include "schema/time_util.h"
+#include "tests/support/evtx_writer.h"
 
 namespace quarry::bench {
 namespace {
@@ -893,7 +898,7 @@ void AppendLogonGuid(std::uint32_t prefix, std::uint64_t logon_id, Rng& rng, std
   *out += "00000000}";
 }
 
-enum class Format { kSysmonXml, kSecurityXml, kFdrJsonl };
+enum class Format { kSysmonXml, kSecurityXml, kFdrJsonl, kSysmonEvtx, kSecurityEvtx };
 
 void AppendLowerHex(std::uint64_t value, std::string* out) {
   char hex[24];
@@ -942,6 +947,142 @@ struct Draw {
   std::string parent_image, parent_command;
 };
 
+// The System values of one source that never change.
+struct SystemSource {
+  std::string_view provider;
+  std::string_view provider_guid;
+  std::uint16_t event_id;
+  std::uint8_t version;
+  std::uint8_t level;
+  std::uint16_t task;
+  std::uint64_t keywords;
+  std::string_view channel;
+  std::string_view user_id;  // System/Security/@UserID; empty: none
+};
+constexpr SystemSource kSysmonSystem = {
+    "Microsoft-Windows-Sysmon", "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}", 1,         5, 4, 1,
+    0x8000000000000000ULL,      "Microsoft-Windows-Sysmon/Operational",   "S-1-5-18"};
+constexpr SystemSource kSecuritySystem = {"Microsoft-Windows-Security-Auditing",
+                                          "{54849625-5478-4994-A5BA-3E3B0328C30D}",
+                                          4688,
+                                          2,
+                                          0,
+                                          13312,
+                                          0x8020000000000000ULL,
+                                          "Security",
+                                          ""};
+
+// The System values of one event.
+struct SystemFields {
+  const SystemSource* source = nullptr;
+  std::int64_t log_us = 0;  // TimeCreated, microseconds since 1970
+  unsigned ticks = 0;       // and 100 ns steps (0-9)
+  std::uint64_t record_id = 0;
+  std::uint64_t process_id = 0;
+  std::uint64_t thread_id = 0;
+  const std::string* computer = nullptr;
+};
+
+// Renders an event as EvtRender-style event XML, one event a line.
+class XmlSink {
+ public:
+  explicit XmlSink(std::string* out) : e_(*out) {}
+  void System(const SystemFields& s) {
+    const SystemSource& src = *s.source;
+    e_ +=
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+        "<Provider Name='";
+    e_ += src.provider;
+    e_ += "' Guid='";
+    e_ += src.provider_guid;
+    e_ += "'/><EventID>";
+    AppendNumber(src.event_id, &e_);
+    e_ += "</EventID><Version>";
+    AppendNumber(src.version, &e_);
+    e_ += "</Version><Level>";
+    AppendNumber(src.level, &e_);
+    e_ += "</Level><Task>";
+    AppendNumber(src.task, &e_);
+    e_ += "</Task><Opcode>0</Opcode><Keywords>0x";
+    AppendHex(src.keywords, 16, &e_);
+    e_ += "</Keywords><TimeCreated SystemTime='";
+    AppendSystemTime(s.log_us, s.ticks, &e_);
+    e_ += "'/><EventRecordID>";
+    AppendNumber(s.record_id, &e_);
+    e_ += "</EventRecordID><Correlation/><Execution ProcessID='";
+    AppendNumber(s.process_id, &e_);
+    e_ += "' ThreadID='";
+    AppendNumber(s.thread_id, &e_);
+    e_ += "'/><Channel>";
+    e_ += src.channel;
+    e_ += "</Channel><Computer>";
+    e_ += *s.computer;
+    e_ += "</Computer>";
+    if (src.user_id.empty()) {
+      e_ += "<Security/>";
+    } else {
+      e_ += "<Security UserID='";
+      e_ += src.user_id;
+      e_ += "'/>";
+    }
+    e_ += "</System><EventData>";
+  }
+  void Data(std::string_view name, std::string_view value) {
+    e_ += "<Data Name='";
+    e_ += name;
+    e_ += "'>";
+    AppendEscaped(value, &e_);
+    e_ += "</Data>";
+  }
+  void End() { e_ += "</EventData></Event>\n"; }
+
+ private:
+  std::string& e_;
+};
+
+// Fills an EvtxEvent for the EVTX writer with the types Windows uses, reusing its buffers.
+class EvtxSink {
+ public:
+  explicit EvtxSink(quarry::testing::EvtxEvent* event) : e_(*event) {}
+  void System(const SystemFields& s) {
+    using quarry::testing::EvtxType;
+    using quarry::testing::EvtxValue;
+    const SystemSource& src = *s.source;
+    if (source_ != &src) {  // the constant part, once per change of source
+      source_ = &src;
+      e_.provider_name.SetString(src.provider);
+      e_.provider_guid = *EvtxValue::Guid(src.provider_guid);
+      e_.event_id.SetNumber(EvtxType::kUInt16, src.event_id);
+      e_.version.SetNumber(EvtxType::kUInt8, src.version);
+      e_.level.SetNumber(EvtxType::kUInt8, src.level);
+      e_.task.SetNumber(EvtxType::kUInt16, src.task);
+      e_.opcode.SetNumber(EvtxType::kUInt8, 0);
+      e_.keywords.SetNumber(EvtxType::kHexInt64, src.keywords);
+      e_.channel.SetString(src.channel);
+      e_.user_id = src.user_id.empty() ? EvtxValue() : *EvtxValue::Sid(src.user_id);
+    }
+    e_.time_created.SetNumber(EvtxType::kFileTime,
+                              quarry::testing::FileTimeFromMicros(s.log_us, s.ticks));
+    e_.record_id.SetNumber(EvtxType::kUInt64, s.record_id);
+    e_.process_id.SetNumber(EvtxType::kUInt32, s.process_id);
+    e_.thread_id.SetNumber(EvtxType::kUInt32, s.thread_id);
+    e_.computer = *s.computer;
+    used_ = 0;
+  }
+  void Data(std::string_view name, std::string_view value) {
+    if (used_ == e_.data.size()) e_.data.emplace_back();
+    quarry::testing::EvtxData& d = e_.data[used_++];
+    d.name.assign(name);
+    d.value.SetString(value);
+  }
+  void End() { e_.data.resize(used_); }
+
+ private:
+  quarry::testing::EvtxEvent& e_;
+  const SystemSource* source_ = nullptr;
+  std::size_t used_ = 0;
+};
+
 class Generator {
  public:
   Generator(std::uint64_t seed, Format format, std::uint64_t at_every)
@@ -966,19 +1107,34 @@ class Generator {
   std::size_t user_count() const { return users_.size(); }
   std::uint64_t at_events() const { return at_events_; }
 
-  // Appends event number `index` (0-based) and a newline to `out`.
+  // Appends event number `index` (0-based) and a newline to `out` (the text formats).
   void Append(std::uint64_t index, std::string* out) {
     Draw d = DrawEvent(index);
+    XmlSink xml(out);
     switch (format_) {
       case Format::kSysmonXml:
-        AppendSysmon(d, out);
+        EmitSysmon(d, xml);
         break;
       case Format::kSecurityXml:
-        AppendSecurity(d, out);
+        EmitSecurity(d, xml);
         break;
       case Format::kFdrJsonl:
         AppendFdr(d, out);
         break;
+      case Format::kSysmonEvtx:
+      case Format::kSecurityEvtx:
+        break;  // see Fill
+    }
+  }
+
+  // Fills `event` with event number `index` (the EVTX formats): the event the matching XML
+  // format writes, value for value.
+  void Fill(std::uint64_t index, EvtxSink* sink) {
+    Draw d = DrawEvent(index);
+    if (format_ == Format::kSecurityEvtx) {
+      EmitSecurity(d, *sink);
+    } else {
+      EmitSysmon(d, *sink);
     }
   }
 
@@ -1063,7 +1219,10 @@ class Generator {
     return "S-1-0-0";
   }
 
-  void AppendSysmon(const Draw& d, std::string* out) {
+  // Sysmon Event ID 1 (schema 4.21+), handed to `sink` field by field: the same draws in the
+  // same order for the XML and the EVTX rendering.
+  template <typename Sink>
+  void EmitSysmon(const Draw& d, Sink& sink) {
     Host& host = *d.host;
     const Kind kind = d.kind;
     const Program& program = *d.program;
@@ -1078,30 +1237,17 @@ class Generator {
     const std::string& parent_image = d.parent_image;
     const std::string& parent_command = d.parent_command;
 
-    std::string& e = *out;
-    e += "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
-         "<Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385F-C22A-43E0-BF4C-06F5698FFBD9}'/>"
-         "<EventID>1</EventID><Version>5</Version><Level>4</Level><Task>1</Task><Opcode>0</Opcode>"
-         "<Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime='";
-    std::int64_t log_us = time_us_ + static_cast<std::int64_t>(rng_.Below(900));
-    AppendSystemTime(log_us, static_cast<unsigned>(rng_.Below(10)), &e);
-    e += "'/><EventRecordID>";
-    AppendNumber(host.next_record_id++, &e);
-    e += "</EventRecordID><Correlation/><Execution ProcessID='";
-    AppendNumber(host.sysmon_pid, &e);
-    e += "' ThreadID='";
-    AppendNumber(rng_.Between(100, 9000) * 4, &e);
-    e += "'/><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>";
-    e += host.name;
-    e += "</Computer><Security UserID='S-1-5-18'/></System><EventData>";
+    SystemFields s;
+    s.source = &kSysmonSystem;
+    s.log_us = time_us_ + static_cast<std::int64_t>(rng_.Below(900));
+    s.ticks = static_cast<unsigned>(rng_.Below(10));
+    s.record_id = host.next_record_id++;
+    s.process_id = host.sysmon_pid;
+    s.thread_id = rng_.Between(100, 9000) * 4;
+    s.computer = &host.name;
+    sink.System(s);
 
-    auto data = [&e](std::string_view name, std::string_view value) {
-      e += "<Data Name='";
-      e += name;
-      e += "'>";
-      AppendEscaped(value, &e);
-      e += "</Data>";
-    };
+    auto data = [&sink](std::string_view name, std::string_view value) { sink.Data(name, value); };
     data("RuleName", kind == Kind::kPowerShellEncoded || kind == Kind::kAt
                          ? (kind == Kind::kAt ? "technique_id=T1053.002,technique_name=At"
                                               : "technique_id=T1059.001,technique_name=PowerShell")
@@ -1140,35 +1286,24 @@ class Generator {
     data("ParentProcessId", std::to_string(rng_.Between(100, 16000) * 4));
     data("ParentImage", parent_image);
     data("ParentCommandLine", parent_command);
-    e += "</EventData></Event>\n";
+    sink.End();
   }
 
-  // Windows Security 4688 version 2, as EvtRender renders it.
-  void AppendSecurity(const Draw& d, std::string* out) {
+  // Windows Security 4688 version 2, handed to `sink` field by field.
+  template <typename Sink>
+  void EmitSecurity(const Draw& d, Sink& sink) {
     Host& host = *d.host;
-    std::string& e = *out;
-    e += "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
-         "<Provider Name='Microsoft-Windows-Security-Auditing' "
-         "Guid='{54849625-5478-4994-A5BA-3E3B0328C30D}'/>"
-         "<EventID>4688</EventID><Version>2</Version><Level>0</Level><Task>13312</Task>"
-         "<Opcode>0</Opcode><Keywords>0x8020000000000000</Keywords><TimeCreated SystemTime='";
-    std::int64_t log_us = time_us_ + static_cast<std::int64_t>(rng_.Below(900));
-    AppendSystemTime(log_us, static_cast<unsigned>(rng_.Below(10)), &e);
-    e += "'/><EventRecordID>";
-    AppendNumber(host.next_record_id++, &e);
-    e += "</EventRecordID><Correlation/><Execution ProcessID='4' ThreadID='";
-    AppendNumber(rng_.Between(20, 400) * 4, &e);
-    e += "'/><Channel>Security</Channel><Computer>";
-    e += host.name;
-    e += "</Computer><Security/></System><EventData>";
+    SystemFields s;
+    s.source = &kSecuritySystem;
+    s.log_us = time_us_ + static_cast<std::int64_t>(rng_.Below(900));
+    s.ticks = static_cast<unsigned>(rng_.Below(10));
+    s.record_id = host.next_record_id++;
+    s.process_id = 4;
+    s.thread_id = rng_.Between(20, 400) * 4;
+    s.computer = &host.name;
+    sink.System(s);
 
-    auto data = [&e](std::string_view name, std::string_view value) {
-      e += "<Data Name='";
-      e += name;
-      e += "'>";
-      AppendEscaped(value, &e);
-      e += "</Data>";
-    };
+    auto data = [&sink](std::string_view name, std::string_view value) { sink.Data(name, value); };
     // Subject: the account that started the process. Services start as the machine account;
     // LOCAL SERVICE and NETWORK SERVICE then appear as the Target.
     bool machine =
@@ -1194,7 +1329,7 @@ class Generator {
     data("TargetLogonId", Hex0x(target ? d.logon_id : 0));
     data("ParentProcessName", d.parent_image);
     data("MandatoryLabel", "S-1-16-" + std::to_string(rid));
-    e += "</EventData></Event>\n";
+    sink.End();
   }
 
   // CrowdStrike FDR ProcessRollup2 (Windows), one JSON object per line, every value a string.
@@ -1316,11 +1451,49 @@ bool ParseCount(const char* text, std::uint64_t* value) {
 
 constexpr const char* kUsage =
     "usage: quarry_gen_sysmon_xml --events N --out FILE [--seed S] [--at-every K]\n"
-    "                             [--format sysmon-xml|security-xml|fdr-jsonl]\n"
+    "         [--format sysmon-xml|security-xml|fdr-jsonl|sysmon-evtx|security-evtx]\n"
     "Writes N synthetic process-creation events to FILE, one per line: Sysmon Event ID 1 event\n"
     "XML (the default, about 2.2 KB each), Windows Security 4688 event XML, or CrowdStrike FDR\n"
-    "ProcessRollup2 JSON lines. The same N, seed and format always give the same bytes.\n"
+    "ProcessRollup2 JSON lines; or the Sysmon or Security events as an EVTX file (the same\n"
+    "events as the XML format). The same N, seed and format always give the same bytes.\n"
     "Every K-th event (default 10000) is a remote at.exe run, for detection benchmarks.\n";
+
+// The EVTX formats: the events of the matching XML format through the EVTX writer, a chunk at
+// a time (memory stays flat whatever the event count).
+int WriteEvtx(const Flags& flags) {
+  quarry::testing::EvtxWriterOptions options;
+  options.keep_layout = false;
+  auto writer = quarry::testing::EvtxWriter::Create(flags.out, options);
+  if (!writer.ok()) {
+    std::fprintf(stderr, "quarry_gen_sysmon_xml: %s\n", writer.status().message().c_str());
+    return 1;
+  }
+  Generator generator(flags.seed, flags.format, flags.at_every);
+  quarry::testing::EvtxEvent event;
+  EvtxSink sink(&event);
+  quarry::Status status;
+  for (std::uint64_t i = 0; i < flags.events && status.ok(); ++i) {
+    generator.Fill(i, &sink);
+    status = (*writer)->Add(event);
+  }
+  std::int64_t chunks = (*writer)->chunk_count();
+  if (status.ok()) status = (*writer)->Finish();
+  if (!status.ok()) {
+    std::fprintf(stderr, "quarry_gen_sysmon_xml: %s\n", status.message().c_str());
+    return 1;
+  }
+  std::error_code ec;
+  auto bytes = static_cast<unsigned long long>(std::filesystem::file_size(flags.out, ec));
+  std::fprintf(stderr,
+               "quarry_gen_sysmon_xml: %s: %llu events, %llu bytes (%.0f bytes/event), %lld "
+               "chunks, %zu hosts, %zu users, %llu at.exe events, seed %llu\n",
+               flags.out.c_str(), static_cast<unsigned long long>(flags.events), bytes,
+               flags.events ? static_cast<double>(bytes) / static_cast<double>(flags.events) : 0.0,
+               static_cast<long long>(chunks), generator.host_count(), generator.user_count(),
+               static_cast<unsigned long long>(generator.at_events()),
+               static_cast<unsigned long long>(flags.seed));
+  return 0;
+}
 
 int Main(int argc, char** argv) {
   Flags flags;
@@ -1348,6 +1521,10 @@ int Main(int argc, char** argv) {
       flags.format = Format::kSecurityXml;
     } else if (arg == "--format" && std::string_view(value) == "fdr-jsonl") {
       flags.format = Format::kFdrJsonl;
+    } else if (arg == "--format" && std::string_view(value) == "sysmon-evtx") {
+      flags.format = Format::kSysmonEvtx;
+    } else if (arg == "--format" && std::string_view(value) == "security-evtx") {
+      flags.format = Format::kSecurityEvtx;
     } else {
       std::fprintf(stderr, "quarry_gen_sysmon_xml: bad argument %s %s\n%s", argv[i - 1], value,
                    kUsage);
@@ -1359,6 +1536,9 @@ int Main(int argc, char** argv) {
     return 2;
   }
 
+  if (flags.format == Format::kSysmonEvtx || flags.format == Format::kSecurityEvtx) {
+    return WriteEvtx(flags);
+  }
   std::FILE* file = std::fopen(flags.out.c_str(), "wb");
   if (file == nullptr) {
     std::fprintf(stderr, "quarry_gen_sysmon_xml: cannot create %s: %s\n", flags.out.c_str(),

@@ -6,6 +6,7 @@
 //   quarry detect --db case.db --detections security_content/detections/endpoint
 //                 --macros security_content/macros
 //   quarry detect --db case.db --only 4be54858-432f-11ec-8209-3e22fbd008af --format csv
+//   quarry detect --db case.db --dry-run
 #include <iostream>
 
 #include "cli/command.h"
@@ -26,29 +27,52 @@ struct DetectFlags {
   std::string latest;
   std::string now;
   bool replay_schedule = false;
+  bool dry_run = false;
   std::string format;
 };
 
-void PrintSummary(const query::DetectReport& report, std::ostream& out) {
+// The per-detection table and totals. A dry run also gives each detection's notables and says
+// what a real run would write instead of what was written.
+void PrintSummary(const query::DetectReport& report, bool dry_run, std::ostream& out) {
   std::vector<std::string> columns = {"detection",      "type",        "status",  "results",
                                       "filter_removed", "risk_events", "searches"};
+  if (dry_run) {
+    columns = {"detection", "type",        "status",         "results",
+               "notables",  "risk_events", "filter_removed", "searches"};
+  }
   std::vector<std::vector<query::SqlValue>> rows;
-  std::int64_t failed = 0, results = 0, notables = 0;
+  std::int64_t failed = 0, results = 0, notables = 0, risk_events = 0;
   for (const query::DetectionOutcome& outcome : report.outcomes) {
     auto count = static_cast<std::int64_t>(outcome.results.rows.size());
-    rows.push_back({outcome.detection->name, outcome.detection->type,
-                    outcome.ok ? std::string("ok") : "error: " + outcome.error, count,
-                    outcome.filter_removed, outcome.risk_events, outcome.searches});
+    std::string status = outcome.ok ? std::string("ok") : "error: " + outcome.error;
+    if (dry_run) {
+      rows.push_back({outcome.detection->name, outcome.detection->type, status, count,
+                      outcome.raises_notables ? count : 0, outcome.risk_events,
+                      outcome.filter_removed, outcome.searches});
+    } else {
+      rows.push_back({outcome.detection->name, outcome.detection->type, status, count,
+                      outcome.filter_removed, outcome.risk_events, outcome.searches});
+    }
     failed += outcome.ok ? 0 : 1;
     results += count;
+    risk_events += outcome.risk_events;
     if (outcome.raises_notables) notables += count;
   }
   Status printed = query::PrintTable(columns, rows, query::OutputFormat::kTable, out);
   (void)printed;
-  out << "\n" << report.outcomes.size() << " detections run";
-  if (failed) out << " (" << failed << " could not run)";
-  out << "; " << results << " results, " << notables << " notables; " << report.risk_incidents
-      << " risk incidents.\n";
+  if (dry_run) {
+    out << "\nDry run: nothing was written. " << report.outcomes.size() << " detections run";
+    if (failed) out << " (" << failed << " could not run)";
+    out << "; detect would write " << report.outcomes.size() << " detection runs, " << results
+        << " results (" << notables << " notables) and " << risk_events
+        << " risk events, replacing these detections' earlier results, and recompute the risk "
+           "incidents.\n";
+  } else {
+    out << "\n" << report.outcomes.size() << " detections run";
+    if (failed) out << " (" << failed << " could not run)";
+    out << "; " << results << " results, " << notables << " notables; " << report.risk_incidents
+        << " risk incidents.\n";
+  }
   out << "Time: " << (report.earliest_us ? schema::FormatIsoUtc(*report.earliest_us) : "start")
       << " .. " << (report.latest_us ? schema::FormatIsoUtc(*report.latest_us) : "end")
       << " (now = " << schema::FormatIsoUtc(report.now_us) << ")\n";
@@ -75,10 +99,12 @@ int Run(const DetectFlags& flags) {
   if (!catalog.ok()) return ReportError(catalog.status());
   for (const query::CatalogProblem& problem : catalog->problems)
     std::cerr << "quarry detect: skipped " << problem.path << ": " << problem.reason << "\n";
-  Result<std::unique_ptr<schema::CaseDb>> db =
-      schema::CaseDb::Open(flags.db, schema::OpenMode::kResults);
+  // A dry run opens the case read-only: it cannot write, whatever the searches are.
+  Result<std::unique_ptr<schema::CaseDb>> db = schema::CaseDb::Open(
+      flags.db, flags.dry_run ? schema::OpenMode::kReadOnly : schema::OpenMode::kResults);
   if (!db.ok()) return ReportError(db.status());
   query::DetectOptions options;
+  options.dry_run = flags.dry_run;
   options.only = flags.only;
   if (!flags.earliest.empty()) options.earliest = flags.earliest;
   if (!flags.latest.empty()) options.latest = flags.latest;
@@ -106,9 +132,9 @@ int Run(const DetectFlags& flags) {
                                        format.value_or(query::OutputFormat::kTable), std::cout);
     std::cout.flush();
     if (!printed.ok()) return ReportError(printed);
-    PrintSummary(*report, std::cerr);
+    PrintSummary(*report, flags.dry_run, std::cerr);
   } else {
-    PrintSummary(*report, std::cout);
+    PrintSummary(*report, flags.dry_run, std::cout);
   }
   if (!std::cout)
     return ReportError(Status(StatusCode::kIoError, "cannot write to standard output"));
@@ -140,6 +166,7 @@ Command DetectCommand() {
       "  quarry detect --db case.db --earliest -24h --latest now\n"
       "  quarry detect --db case.db --earliest 2026-06-02T00:00:00Z --latest 2026-06-03\n"
       "  quarry detect --db case.db --replay-schedule\n"
+      "  quarry detect --db case.db --dry-run\n"
       "\n"
       "Without --detections only Quarry's built-in detections run. A detection's filter macro\n"
       "(<file name>_filter) is read from --macros; without one it is `search *`. Times are\n"
@@ -150,6 +177,9 @@ Command DetectCommand() {
       "risk_events, risk_incidents and view risk_by_object (docs/schema.md).\n"
       "With one --only the detection's rows go to standard output (--format table, csv, json\n"
       "or jsonl) and the summary to standard error.\n"
+      "--dry-run opens the case read-only and runs the same searches, but writes nothing: the\n"
+      "summary gives, per detection, the results, notables and risk events a real run would\n"
+      "write (risk incidents are not computed). The case file stays byte for byte the same.\n"
       "Exit status: 0 done, 1 a detection could not run or the case could not be written,\n"
       "2 usage error.\n";
   command.add = [flags](CLI::App* app) {
@@ -164,6 +194,8 @@ Command DetectCommand() {
     app->add_flag("--replay-schedule", flags->replay_schedule,
                   "Run each detection's scheduled windows over the case's time span");
     app->add_option("--format", flags->format, "With one --only: table, csv, json or jsonl");
+    app->add_flag("--dry-run", flags->dry_run,
+                  "Run the searches on the case opened read-only; print what would be written");
   };
   command.run = [flags] { return Run(*flags); };
   return command;

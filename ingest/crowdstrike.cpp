@@ -56,6 +56,7 @@ FdrRecordKind ClassifyFdrRecord(const JsonFields& record) {
 
 bool NormalizeProcessRollup2(const JsonFields& record, ProcessEvent* row,
                              std::vector<std::string>* field_problems) {
+  if (!record.repairs.empty()) field_problems->push_back(record.repairs);
   std::optional<std::string> start = ValueOrNull(record.Find("ProcessStartTime"));
   std::optional<std::string> timestamp = ValueOrNull(record.Find("timestamp"));
   std::optional<std::int64_t> log_time = timestamp ? ParseEpochMillis(*timestamp) : std::nullopt;

@@ -96,6 +96,7 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
       if (!write_status.ok()) break;
       if (!added->added) {
         ++counts.events_duplicate;
+        ++report->duplicate_by_source[event.data_source];
         continue;
       }
       ++counts.events_loaded;
@@ -145,6 +146,7 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
     report->reason = std::move(reason);
     report->counts = FileCounts();
     report->loaded_by_source.clear();
+    report->duplicate_by_source.clear();
     return Status::Ok();
   };
   if (!sha256.ok()) {

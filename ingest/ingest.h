@@ -35,6 +35,8 @@ struct FileReport {
   std::string reason;    ///< skipped / duplicate / failed: why, for people
   FileCounts counts;
   std::map<std::string, std::int64_t> loaded_by_source;  ///< data_source -> events loaded
+  /// data_source -> events not loaded because they were in the case already (event_copies)
+  std::map<std::string, std::int64_t> duplicate_by_source;
 };
 
 /// Hears about each file as it is done (progress output).

@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "schema/time_util.h"
+
 namespace quarry::ingest {
 
 std::optional<std::string> ValueOrNull(std::optional<std::string_view> value) {
@@ -50,6 +52,15 @@ std::optional<std::int64_t> ParseInt(std::string_view text) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
   if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
   return value;
+}
+
+std::optional<std::int64_t> ParseWindowsTime(std::string_view text, std::string* why) {
+  std::optional<std::int64_t> time = schema::ParseUtcTimestamp(text);
+  if (time && *time < kEarliestWindowsTimeUs) {
+    if (why != nullptr) *why = "before 1601-01-01, the earliest time Windows records";
+    return std::nullopt;
+  }
+  return time;  // ParseUtcTimestamp reads four-digit years only: never past 9999
 }
 
 namespace {
@@ -100,6 +111,30 @@ std::string AsciiLower(std::string_view text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
+}
+
+std::size_t Utf8SequenceLength(std::string_view text, std::size_t at) {
+  auto byte = [&](std::size_t i) {
+    return at + i < text.size() ? static_cast<unsigned char>(text[at + i]) : 0u;
+  };
+  auto continuation = [&](std::size_t i) { return (byte(i) & 0xC0) == 0x80; };
+  unsigned lead = byte(0);
+  if (at >= text.size()) return 0;
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    unsigned second = byte(1);
+    if (lead == 0xE0 && second < 0xA0) return 0;  // overlong
+    if (lead == 0xED && second > 0x9F) return 0;  // surrogate
+    return continuation(1) && continuation(2) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    unsigned second = byte(1);
+    if (lead == 0xF0 && second < 0x90) return 0;  // overlong
+    if (lead == 0xF4 && second > 0x8F) return 0;  // past U+10FFFF
+    return continuation(1) && continuation(2) && continuation(3) ? 4 : 0;
+  }
+  return 0;
 }
 
 void AppendUtf8(std::uint32_t cp, std::string* out) {

@@ -8,10 +8,8 @@
 #include <string_view>
 
 #include "ingest/normalize_util.h"
-#include "schema/time_util.h"
 
 namespace quarry::ingest {
-using schema::ParseUtcTimestamp;
 namespace {
 
 constexpr std::string_view kSecurityProvider = "Microsoft-Windows-Security-Auditing";
@@ -162,11 +160,13 @@ bool IsSecurityProcessCreate(const WinEvent& event) {
 
 bool NormalizeSecurityProcessCreate(const WinEvent& event, ProcessEvent* row,
                                     std::vector<std::string>* field_problems) {
+  if (!event.problems.empty()) field_problems->emplace_back(event.problems);
   std::optional<std::int64_t> time;
-  if (!event.system_time.empty()) time = ParseUtcTimestamp(event.system_time);
+  std::string why;  // why a time that reads was refused (before 1601)
+  if (!event.system_time.empty()) time = ParseWindowsTime(event.system_time, &why);
   if (!time) {
     field_problems->push_back("no readable time: TimeCreated '" + std::string(event.system_time) +
-                              "'");
+                              "'" + (why.empty() ? "" : ": " + why));
     return false;
   }
   row->time_us = *time;

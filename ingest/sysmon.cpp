@@ -3,10 +3,8 @@
 #include "ingest/sysmon.h"
 
 #include "ingest/normalize_util.h"
-#include "schema/time_util.h"
 
 namespace quarry::ingest {
-using schema::ParseUtcTimestamp;
 namespace {
 
 constexpr std::string_view kSysmonProvider = "Microsoft-Windows-Sysmon";
@@ -30,20 +28,26 @@ bool IsSysmonProcessCreate(const WinEvent& event) {
 
 bool NormalizeSysmonProcessCreate(const WinEvent& event, ProcessEvent* row,
                                   std::vector<std::string>* field_problems) {
+  if (!event.problems.empty()) field_problems->emplace_back(event.problems);
+  std::string log_time_why, time_why;  // why a time that reads was refused (before 1601)
   std::optional<std::int64_t> log_time;
-  if (!event.system_time.empty()) log_time = ParseUtcTimestamp(event.system_time);
+  if (!event.system_time.empty()) log_time = ParseWindowsTime(event.system_time, &log_time_why);
   row->log_time_us = log_time;
 
   std::optional<std::string> utc_time = ValueOrNull(event.Find("UtcTime"));
-  std::optional<std::int64_t> time = utc_time ? ParseUtcTimestamp(*utc_time) : std::nullopt;
+  std::optional<std::int64_t> time;
+  if (utc_time) time = ParseWindowsTime(*utc_time, &time_why);
+  if (!time_why.empty()) time_why = ": " + time_why;
   if (!time) {
     if (!log_time) {
-      field_problems->push_back("no readable time: UtcTime '" + utc_time.value_or("") +
-                                "', TimeCreated '" + std::string(event.system_time) + "'");
+      if (!log_time_why.empty()) log_time_why = ": " + log_time_why;
+      field_problems->push_back("no readable time: UtcTime '" + utc_time.value_or("") + "'" +
+                                time_why + ", TimeCreated '" + std::string(event.system_time) +
+                                "'" + log_time_why);
       return false;
     }
-    field_problems->push_back("UtcTime unreadable ('" + utc_time.value_or("") +
-                              "'); used System/TimeCreated");
+    field_problems->push_back("UtcTime unreadable ('" + utc_time.value_or("") + "'" + time_why +
+                              "); used System/TimeCreated");
     time = log_time;
   }
   row->time_us = *time;

@@ -20,6 +20,9 @@ struct WinEvent {
   std::optional<std::int64_t> record_id;  ///< System/EventRecordID
   std::string_view system_time;           ///< System/TimeCreated/@SystemTime, as written
   std::string_view security_user_id;      ///< System/Security/@UserID
+  /// What the decoder found wrong but read past (bytes read as U+FFFD, an EventRecordID that is
+  /// not a number), for one field warning; empty for a sound event.
+  std::string_view problems;
   /// EventData/Data elements as (Name, text), in document order. A Data element without a Name
   /// attribute has an empty name (positional renderings; normalizers never read those).
   std::vector<std::pair<std::string_view, std::string_view>> data;

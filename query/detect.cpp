@@ -12,6 +12,7 @@
 #include <sstream>
 #include <utility>
 
+#include "query/evidence.h"
 #include "query/sql_functions.h"
 #include "query/text_escape.h"
 #include "query/time_range.h"
@@ -221,6 +222,7 @@ struct RunWindow {
 struct KeptRow {
   std::vector<SqlValue> row;
   const RunWindow* window;
+  bool adds_risk = true;  // false: its processes were scored by an earlier result (MarkRiskOnce)
 };
 
 Result<std::int64_t> QueryOptionalInt(CaseDb* db, std::string_view sql, bool* is_null) {
@@ -459,7 +461,7 @@ Status WriteOutcome(CaseDb* db, const Detection& detection, const CompiledDetect
     }
     QUARRY_RETURN_IF_ERROR(result->Run());
     const std::int64_t result_id = db->LastInsertRowId();
-    if (!detection.AddsRisk()) continue;
+    if (!detection.AddsRisk() || !kept[i].adds_risk) continue;
 
     std::string message =
         FillRiskMessage(detection.risk_message, table.columns, row, &unknown_tokens);
@@ -512,6 +514,77 @@ Status WriteOutcome(CaseDb* db, const Detection& detection, const CompiledDetect
     QUARRY_RETURN_IF_ERROR(update->Run());
   }
   return Status::Ok();
+}
+
+// Risk once per process. Sysmon and Security log every process start, and a detection whose
+// grouping keeps their rows apart (process_guid exists in Sysmon's only) returns one result per
+// source for one process. A result whose events are all processes that an earlier result of
+// the same run already scored, for the same risk objects, adds no risk; it stays a result. The
+// events come from the rule the report's evidence uses (query/evidence.h), the processes from
+// process_links. Notes how many results were passed over.
+Status MarkRiskOnce(CaseDb* db, const Detection& detection, const ResultTable& table,
+                    std::vector<KeptRow>* kept, std::vector<std::string>* notes) {
+  if (!detection.AddsRisk()) return Status::Ok();
+  std::map<std::string, std::set<std::int64_t>> scored;  // risk objects -> processes scored
+  std::int64_t passed_over = 0;
+  for (KeptRow& kept_row : *kept) {
+    std::vector<std::string> params;
+    bool bounded = false;
+    std::string condition = EvidenceCondition(
+        [&](std::string_view field) -> std::optional<std::string> {
+          std::vector<std::string> values = CellValues(Cell(table, kept_row.row, field));
+          if (values.size() != 1) return std::nullopt;
+          return values[0];
+        },
+        &params, &bounded);
+    if (condition.empty()) continue;
+    Result<Statement> stmt = db->Prepare(
+        "SELECT DISTINCT COALESCE(l.process_key, e.event_id) FROM process_events AS e "
+        "LEFT JOIN process_links AS l USING (event_id) WHERE " +
+        condition + " LIMIT 1000");
+    if (!stmt.ok()) return stmt.status();
+    for (std::size_t p = 0; p < params.size(); ++p)
+      stmt->BindTextCopy(static_cast<int>(p) + 1, params[p]);
+    std::set<std::int64_t> processes;
+    while (true) {
+      Result<bool> step = stmt->Step();
+      if (!step.ok()) return step.status();
+      if (!*step) break;
+      processes.insert(stmt->ColumnInt(0));
+    }
+    if (processes.empty()) continue;  // no stored event to tell by
+    std::string objects;
+    for (const RiskObject& object : detection.risk_objects) {
+      for (const std::string& value : CellValues(Cell(table, kept_row.row, object.field)))
+        objects += object.type + '\x1f' + value + '\x1e';
+    }
+    std::set<std::int64_t>& seen = scored[objects];
+    kept_row.adds_risk =
+        !std::includes(seen.begin(), seen.end(), processes.begin(), processes.end());
+    if (!kept_row.adds_risk) ++passed_over;
+    seen.insert(processes.begin(), processes.end());
+  }
+  if (passed_over > 0) {
+    notes->push_back(std::to_string(passed_over) +
+                     " results are processes an earlier result already scored (rows of two "
+                     "sources for one process, view process_sightings): they add no risk");
+  }
+  return Status::Ok();
+}
+
+// The risk events WriteOutcome would add for `kept` (one per value of each risk object field of
+// each result), counted without writing: what `detect --dry-run` reports.
+std::int64_t CountRiskEvents(const Detection& detection, const ResultTable& table,
+                             const std::vector<KeptRow>& kept) {
+  if (!detection.AddsRisk()) return 0;
+  std::int64_t count = 0;
+  for (const KeptRow& kept_row : kept) {
+    if (!kept_row.adds_risk) continue;
+    for (const RiskObject& object : detection.risk_objects)
+      count +=
+          static_cast<std::int64_t>(CellValues(Cell(table, kept_row.row, object.field)).size());
+  }
+  return count;
 }
 
 std::string IncidentSeverity(std::int64_t score) {
@@ -848,9 +921,10 @@ Result<DetectReport> RunDetections(CaseDb* db, const Catalog& catalog,
   RunRecord record{options.replay_schedule ? "schedule" : "range", report.earliest_us,
                    report.latest_us, schema::NowIsoUtc()};
 
-  QUARRY_RETURN_IF_ERROR(db->Exec("BEGIN IMMEDIATE"));
+  const bool write = !options.dry_run;
+  if (write) QUARRY_RETURN_IF_ERROR(db->Exec("BEGIN IMMEDIATE"));
   auto fail = [&](Status status) {
-    (void)db->Exec("ROLLBACK");
+    if (write) (void)db->Exec("ROLLBACK");
     return status;
   };
   for (const Detection* detection : selected) {
@@ -886,7 +960,7 @@ Result<DetectReport> RunDetections(CaseDb* db, const Catalog& catalog,
         if (!searched.ok()) outcome.error = searched.message();
         // A failure that made SQLite roll back the whole transaction (disk full, I/O, memory)
         // ends the run: later writes would otherwise be committed one by one.
-        if (!searched.ok() && sqlite3_get_autocommit(db->handle()) != 0) {
+        if (write && !searched.ok() && sqlite3_get_autocommit(db->handle()) != 0) {
           return fail(Status(StatusCode::kIoError, detection->name + ": " + searched.message()));
         }
       }
@@ -896,11 +970,19 @@ Result<DetectReport> RunDetections(CaseDb* db, const Catalog& catalog,
       outcome.results.rows.clear();
       kept.clear();
     }
+    Status marked = MarkRiskOnce(db, *detection, outcome.results, &kept, &outcome.notes);
+    if (!marked.ok()) return fail(marked);
+    if (!write) {
+      outcome.risk_events = CountRiskEvents(*detection, outcome.results, kept);
+      report.outcomes.push_back(std::move(outcome));
+      continue;
+    }
     Status written = WriteOutcome(db, *detection, compiled.ok() ? &*compiled : nullptr, record,
                                   kept, report.now_us, &outcome);
     if (!written.ok()) return fail(written);
     report.outcomes.push_back(std::move(outcome));
   }
+  if (!write) return report;
   Result<std::int64_t> incidents = RecomputeRiskIncidents(db);
   if (!incidents.ok()) return fail(incidents.status());
   report.risk_incidents = *incidents;

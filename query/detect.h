@@ -47,6 +47,9 @@ struct DetectOptions {
   std::optional<std::string> latest;
   std::optional<std::string> now;  ///< default: the newest event in the case
   bool replay_schedule = false;
+  /// Search and count what would be written, write nothing: no transaction, no result rows, no
+  /// risk incidents (DetectReport::risk_incidents stays 0). `db` may be opened kReadOnly.
+  bool dry_run = false;
 };
 
 /// One detection's run, as `quarry detect` reports it.
@@ -58,7 +61,7 @@ struct DetectionOutcome {
   std::int64_t before_filter = 0;
   std::int64_t filter_removed = 0;
   std::int64_t searches = 0;
-  std::int64_t risk_events = 0;
+  std::int64_t risk_events = 0;  ///< written, or with dry_run those that would be
   bool raises_notables = false;
   std::vector<std::string> notes;
 };
@@ -75,7 +78,8 @@ struct DetectReport {
 /// Runs the selected detections of `catalog` on `db` (opened with OpenMode::kResults) and
 /// replaces their earlier results in it. A detection that fails to compile or run is an outcome
 /// with ok=false and the others still run; bad options (a time that does not parse, an --only
-/// id that is not in the catalog) are errors before anything runs.
+/// id that is not in the catalog) are errors before anything runs. With options.dry_run the
+/// same searches run and the outcomes count what would be written, but nothing is.
 Result<DetectReport> RunDetections(schema::CaseDb* db, const Catalog& catalog,
                                    const DetectOptions& options);
 

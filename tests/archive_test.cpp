@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "ingest/ingest.h"
+#include "ingest/input_file.h"
 #include "tests/test_util.h"
 
 namespace quarry::testing {
@@ -276,6 +277,83 @@ TEST(ArchiveTest, InterruptedArchiveIsResumedMemberByMember) {
   EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM process_events"), 4);
   EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM input_files WHERE member_path = 'a.xml'"), 1);
   EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM input_files WHERE format = 'zip'"), 1);
+}
+
+// Converts our event XML fixtures to EVTX with the project's writer (tests/support).
+std::string WriteEvtx(const TempDir& dir, const std::string& name,
+                      const std::vector<std::string>& xml_fixtures) {
+  std::vector<std::string> args;
+  for (const std::string& fixture : xml_fixtures) args.push_back(SourcePath(fixture));
+  args.push_back("-o");
+  args.push_back(dir.File(name));
+  RunResult result = RunProgram(QUARRY_WRITE_EVTX_BINARY, args);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return ReadFile(dir.File(name));
+}
+
+TEST(PackageTest, VelociraptorZipOfAKapeCollectionWithABackupSecurityLogAndFdr) {
+  TempDir dir;
+  // One host's triage as a Velociraptor offline collector zips it (uploads/auto/<drive>/...):
+  // the Sysmon and Security logs as EVTX, an archived Security log that overlaps the live one,
+  // an FDR export of the same host, and the collector's own files.
+  const std::string logs = "uploads/auto/C%3A/Windows/System32/winevt/Logs/";
+  std::vector<Entry> entries = {
+      {logs + "Microsoft-Windows-Sysmon%4Operational.evtx",
+       WriteEvtx(dir, "sysmon.evtx", {"fixtures/cross_source/sysmon.xml"}), ""},
+      {logs + "Security.evtx",
+       WriteEvtx(dir, "security.evtx", {"fixtures/cross_source/security.xml"}), ""},
+      {logs + "Archive-Security-2026-06-01-10-00-00-000.evtx",
+       WriteEvtx(dir, "archive.evtx",
+                 {"fixtures/cross_source/security.xml", "fixtures/demo/FS01/Security.xml"}),
+       ""},
+      {"uploads/fdr/data/part-00000.jsonl", Fixture("fixtures/cross_source/falcon/data.jsonl"), ""},
+      {"uploads/fdr/aidmaster/aidmaster.jsonl",
+       Fixture("fixtures/cross_source/falcon/aidmaster.jsonl"), ""},
+      {"uploads/fdr/userinfo/userinfo.jsonl",
+       Fixture("fixtures/cross_source/falcon/userinfo.jsonl"), ""},
+      {"collection_context.json", "[{\"session_id\": \"F.1\", \"total_uploaded_files\": 6}]", ""},
+      {"log.json", "[]\n", ""},
+  };
+  WriteArchive(dir.File("Collection-WKS-LAB-05.zip"), "zip", entries);
+  const std::string report = dir.File("report.html");
+  RunResult run = RunQuarry(
+      {"analyze", dir.File("Collection-WKS-LAB-05.zip"), "-o", report, "--db", dir.File("c.db")});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+
+  auto db = OpenCase(dir.File("c.db"), schema::OpenMode::kReadOnly);
+  // Sysmon 2 + Security 2 + the archive's 3 events not in the live log + FDR 2.
+  EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM process_events"), 2 + 2 + 3 + 2);
+  EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM event_copies"), 2);
+  EXPECT_EQ(QueryInt(db.get(),
+                     "SELECT events_duplicate FROM input_files WHERE member_path LIKE "
+                     "'%Archive-Security%'"),
+            2);
+  EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM input_files WHERE status = 'skipped'"), 2);
+  EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM input_files WHERE format = 'evtx'"), 3);
+  const std::string zip =
+      fs::path(dir.File("Collection-WKS-LAB-05.zip")).lexically_normal().string();
+  EXPECT_EQ(QueryText(db.get(),
+                      "SELECT f.path FROM process_events AS e JOIN input_files AS f "
+                      "USING (file_id) WHERE e.record_id = 901"),
+            zip + "!" + logs + "Microsoft-Windows-Sysmon%4Operational.evtx");
+  // Sysmon and Security saw the same two processes; the FDR rows are of the same host too.
+  EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM process_links"), 4);
+  // The remote at.exe: one notable, and its evidence says both sources saw it.
+  EXPECT_GE(QueryInt(db.get(), "SELECT count(*) FROM notables"), 1);
+  std::string html = ReadFile(report);
+  EXPECT_NE(html.find("Sysmon EventID 1, Windows Event Log Security 4688"), std::string::npos);
+  EXPECT_NE(html.find("Collection-WKS-LAB-05.zip!uploads/auto/C%3A/Windows"), std::string::npos);
+
+  // The same package again: nothing changes.
+  db.reset();
+  std::string before = ingest::Sha256OfFile(dir.File("c.db")).value();
+  RunResult again =
+      RunQuarry({"ingest", "--db", dir.File("c.db"), dir.File("Collection-WKS-LAB-05.zip")});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("1 already in the case"), std::string::npos) << again.out;
+  db = OpenCase(dir.File("c.db"), schema::OpenMode::kReadOnly);
+  EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM process_events"), 9);
+  (void)before;
 }
 
 TEST(DeduplicationTest, TheSameEventInTwoFilesLoadsOnceAndTheCopyIsRecorded) {

@@ -338,6 +338,36 @@ TEST_F(DetectCliTest, OverlappingScheduleWindowsRaiseEachResultOnce) {
             1);  // the first run that saw the 09:12:44 event
 }
 
+TEST(RiskOnceTest, ASysmonAndASecurityResultForOneProcessAddRiskOnce) {
+  // The at.exe logic grouped by process_guid as well: Sysmon has the GUID, Security 4688 has
+  // none (fillnull "null"), so one at.exe process gives one result per source.
+  TempDir dir;
+  std::string yaml = ReadFile(SourcePath(
+      "query/builtin/detections/scheduled_task_creation_on_remote_endpoint_using_at.yml"));
+  const std::string by = "by Processes.dest Processes.user";
+  ASSERT_NE(yaml.find(by), std::string::npos);
+  yaml.replace(yaml.find(by), by.size(), by + " Processes.process_guid");
+  std::filesystem::create_directory(dir.File("detections"));
+  WriteFile(dir.File("detections/at_by_guid.yml"), yaml);
+  const std::string db = dir.File("c.db");
+  RunResult ingest =
+      RunQuarry({"ingest", "--db", db, SourcePath("fixtures/cross_source/sysmon.xml"),
+                 SourcePath("fixtures/cross_source/security.xml")});
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  RunResult run =
+      RunQuarry({"detect", "--db", db, "--detections", dir.File("detections"), "--only", kAtId});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto cdb = OpenCase(db, schema::OpenMode::kReadOnly);
+  EXPECT_EQ(QueryInt(cdb.get(), "SELECT count(*) FROM notables"), 2);
+  // One result's worth of risk (one risk event: the system), not one per result.
+  EXPECT_EQ(QueryInt(cdb.get(), "SELECT count(*) FROM risk_events"), 1);
+  EXPECT_EQ(QueryInt(cdb.get(), "SELECT count(DISTINCT result_id) FROM risk_events"), 1);
+  EXPECT_EQ(QueryInt(cdb.get(),
+                     "SELECT count(*) FROM detection_runs WHERE notes LIKE "
+                     "'%1 results are processes an earlier result already scored%'"),
+            1);
+}
+
 TEST(DetectionsCliTest, ListShowAndTestTheBuiltInDetection) {
   RunResult list = RunQuarry({"detections", "list"});
   ASSERT_EQ(list.exit_code, 0) << list.err;

@@ -35,8 +35,9 @@ TEST(JsonObjectParserTest, RejectsWhatIsNotOneObject) {
   JsonObjectParser parser;
   JsonFields fields;
   std::string error;
-  for (const char* bad : {"", "[1,2]", "\"s\"", "{\"a\":1} {\"b\":2}", "{\"a\":1",
-                          "{\"a\":\"\xff\"}", "{'a':1}", "not json"}) {
+  // Bytes that are not UTF-8 are read as U+FFFD, not refused (hostile_input_test.cpp).
+  for (const char* bad :
+       {"", "[1,2]", "\"s\"", "{\"a\":1} {\"b\":2}", "{\"a\":1", "{'a':1}", "not json"}) {
     EXPECT_FALSE(parser.Parse(bad, &fields, &error)) << bad;
     EXPECT_FALSE(error.empty());
   }

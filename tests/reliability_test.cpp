@@ -1,5 +1,6 @@
-// Reliability: the evidence stays as ingest wrote it, a killed ingest re-runs to the same case,
-// readers work while ingest writes, and verify notices changed inputs.
+// Reliability: the evidence stays as ingest wrote it, a killed ingest or a full disk re-runs to
+// the same case, readers work while ingest writes, detect --dry-run writes nothing and counts
+// what detect writes, and verify notices changed inputs.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -10,6 +11,8 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -93,15 +96,129 @@ TEST(ReliabilityTest, ReadersLeaveTheCaseByteIdenticalAndDetectLeavesTheEvidence
       {"report", "--db", db, "-o", dir.File("r.html")},
       {"verify", "--db", db},
       {"detections", "show", "4be54858-432f-11ec-8209-3e22fbd008af", "--sql"},
-      {"schema"}};
-  for (const auto& args : readers) {
-    RunResult run = RunQuarry(args);
-    EXPECT_EQ(ingest::Sha256OfFile(db).value(), before) << args[0] << " " << args.back();
-    EXPECT_FALSE(std::filesystem::exists(db + "-wal")) << args[0];
-  }
+      {"schema"},
+      {"detect", "--db", db, "--dry-run"},
+      {"detect", "--db", db, "--dry-run", "--only", "4be54858-432f-11ec-8209-3e22fbd008af",
+       "--format", "csv"}};
+  auto check_readers = [&](const std::string& expected) {
+    for (const auto& args : readers) {
+      RunResult run = RunQuarry(args);
+      if (args[0] == "detect") {
+        EXPECT_EQ(run.exit_code, 0) << run.err;
+      }
+      EXPECT_EQ(ingest::Sha256OfFile(db).value(), expected) << args[0] << " " << args.back();
+      EXPECT_FALSE(std::filesystem::exists(db + "-wal")) << args[0];
+      EXPECT_FALSE(std::filesystem::exists(db + "-journal")) << args[0];
+    }
+  };
+  check_readers(before);
   const std::string evidence = EvidenceDigest(db);
   ASSERT_EQ(RunQuarry({"detect", "--db", db}).exit_code, 0);
   EXPECT_EQ(EvidenceDigest(db), evidence);
+  // Again on a case that holds results, which a dry run would replace.
+  check_readers(ingest::Sha256OfFile(db).value());
+}
+
+// The rows of quarry's aligned table output (header, a rule of dashes, rows, then a blank
+// line), each cut into its columns at the rule's gaps and trimmed.
+std::vector<std::vector<std::string>> TableRows(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::vector<std::vector<std::string>> rows;
+  if (lines.size() < 2 || lines[1].find("--") != 0) return rows;
+  std::vector<std::size_t> starts = {0};
+  for (std::size_t at = lines[1].find("  -"); at != std::string::npos;
+       at = lines[1].find("  -", at + 1))
+    starts.push_back(at + 2);
+  for (std::size_t i = 2; i < lines.size() && !lines[i].empty(); ++i) {
+    std::vector<std::string> cells;
+    for (std::size_t c = 0; c < starts.size(); ++c) {
+      std::size_t end = c + 1 < starts.size() ? starts[c + 1] : std::string::npos;
+      std::string cell =
+          starts[c] < lines[i].size()
+              ? lines[i].substr(starts[c],
+                                end == std::string::npos ? std::string::npos : end - starts[c])
+              : std::string();
+      cell.erase(cell.find_last_not_of(' ') + 1);
+      cells.push_back(cell);
+    }
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+TEST(ReliabilityTest, DetectDryRunWritesNothingAndCountsWhatDetectWrites) {
+  // ESCU's 413 detections over the demo package and ESCU's own example logs: results, notables
+  // and risk events from more than ten detections, and detections that fail to compile.
+  TempDir dir;
+  const std::string db = dir.File("case.db");
+  ASSERT_EQ(RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo"),
+                       SharedPath("realdata/security_content/data_sources"),
+                       SourcePath("fixtures/detections")})
+                .exit_code,
+            0);
+  std::filesystem::copy_file(db, dir.File("copy.db"));
+  const std::string escu = SharedPath("realdata/security_content/escu");
+  const std::vector<std::string> catalog = {"--detections", escu + "/detections", "--macros",
+                                            escu + "/macros"};
+  std::vector<std::string> dry_args = {"detect", "--db", db, "--dry-run"};
+  dry_args.insert(dry_args.end(), catalog.begin(), catalog.end());
+  std::vector<std::string> real_args = {"detect", "--db", dir.File("copy.db")};
+  real_args.insert(real_args.end(), catalog.begin(), catalog.end());
+
+  const std::string before = ingest::Sha256OfFile(db).value();
+  RunResult dry = RunQuarry(dry_args);
+  EXPECT_EQ(ingest::Sha256OfFile(db).value(), before);
+  EXPECT_FALSE(std::filesystem::exists(db + "-wal"));
+  RunResult real = RunQuarry(real_args);
+  EXPECT_EQ(dry.exit_code, real.exit_code) << dry.err;
+
+  // Per detection: status, results, notables, risk events, as printed and as written.
+  std::map<std::string, std::string> printed;
+  std::vector<std::vector<std::string>> rows = TableRows(dry.out);
+  for (const auto& row : rows) {
+    ASSERT_EQ(row.size(), 8u) << row[0];  // detection type status results notables risk ...
+    std::string status = row[2].substr(0, row[2].find(':'));
+    printed[row[0]] = status + " " + row[3] + " " + row[4] + " " + row[5];
+  }
+  std::map<std::string, std::string> written;
+  auto copy = OpenCase(dir.File("copy.db"), schema::OpenMode::kReadOnly);
+  ASSERT_TRUE(copy);
+  auto statement = copy->Prepare(
+      "SELECT detection_name, status, results, (SELECT count(*) FROM notables AS n WHERE "
+      "n.run_id = d.run_id), (SELECT count(*) FROM risk_events AS r WHERE r.run_id = d.run_id) "
+      "FROM detection_runs AS d");
+  ASSERT_TRUE(statement.ok());
+  while (true) {
+    Result<bool> row = statement->Step();
+    ASSERT_TRUE(row.ok());
+    if (!*row) break;
+    written[std::string(statement->ColumnText(0))] = std::string(statement->ColumnText(1)) + " " +
+                                                     std::to_string(statement->ColumnInt(2)) + " " +
+                                                     std::to_string(statement->ColumnInt(3)) + " " +
+                                                     std::to_string(statement->ColumnInt(4));
+  }
+  EXPECT_EQ(printed, written);
+  const std::int64_t results = QueryInt(copy.get(), "SELECT count(*) FROM detection_results");
+  const std::int64_t notables = QueryInt(copy.get(), "SELECT count(*) FROM notables");
+  const std::int64_t risk_events = QueryInt(copy.get(), "SELECT count(*) FROM risk_events");
+  EXPECT_NE(
+      dry.out.find("detect would write " + std::to_string(written.size()) + " detection runs, " +
+                   std::to_string(results) + " results (" + std::to_string(notables) +
+                   " notables) and " + std::to_string(risk_events) + " risk events"),
+      std::string::npos)
+      << dry.out.substr(dry.out.rfind("Dry run") == std::string::npos ? 0
+                                                                      : dry.out.rfind("Dry run"));
+  RecordProperty("detections", static_cast<int>(written.size()));
+  RecordProperty("results", static_cast<int>(results));
+  RecordProperty("notables", static_cast<int>(notables));
+  RecordProperty("risk_events", static_cast<int>(risk_events));
+  // The comparison means something only when there is much to count.
+  EXPECT_GE(QueryInt(copy.get(), "SELECT count(*) FROM detection_runs WHERE results > 0"), 10);
+  EXPECT_GE(notables, 10);
+  EXPECT_GE(risk_events, 20);
+  EXPECT_GE(QueryInt(copy.get(), "SELECT count(*) FROM detection_runs WHERE status = 'error'"), 1);
 }
 
 TEST(ReliabilityTest, VerifyNoticesChangedAndMissingInputs) {
@@ -166,6 +283,139 @@ TEST(ReliabilityTest, QueriesWhileIngestWritesNeverSeeALock) {
   }
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_GE(queries, 2) << "ingest ended before readers could overlap it";
+}
+
+TEST(ReliabilityTest, AFullDiskFailsTheIngestCleanlyAndARerunCompletesIt) {
+  // RLIMIT_FSIZE stands for a small disk: a write that would take a file of the case past it
+  // fails (EFBIG, as ENOSPC on a full disk), without root or a mount.
+  TempDir dir;
+  const int kEventsPerFile = 4000;
+  std::vector<std::string> inputs = WriteInputs(dir, 4, kEventsPerFile);
+  std::vector<std::string> args = {"ingest", "--db", dir.File("whole.db")};
+  args.insert(args.end(), inputs.begin(), inputs.end());
+  ASSERT_EQ(RunQuarry(args).exit_code, 0);
+  const std::string expected = EvidenceDigest(dir.File("whole.db"));
+  const auto whole_bytes =
+      static_cast<std::int64_t>(std::filesystem::file_size(dir.File("whole.db")));
+  int partly_loaded = 0;
+  for (std::int64_t limit : {whole_bytes / 64, whole_bytes / 8, whole_bytes * 3 / 10}) {
+    const std::string db = dir.File("full-" + std::to_string(limit) + ".db");
+    args[2] = db;
+    ChildOptions small_disk;
+    small_disk.max_file_bytes = limit;
+    ChildResult full = RunQuarryChild(args, small_disk);
+    EXPECT_EQ(full.exit_code, 1) << "limit " << limit << ": " << full.err;
+    EXPECT_NE(full.err.find("error"), std::string::npos) << full.err;
+    EXPECT_NE(full.err.find("disk"), std::string::npos) << full.err;
+    {
+      auto case_db = OpenCase(db, schema::OpenMode::kReadOnly);
+      ASSERT_TRUE(case_db);
+      EXPECT_EQ(QueryJsonl(case_db.get(), "PRAGMA integrity_check"),
+                "{\"integrity_check\": \"ok\"}\n");
+      // A file is listed as loaded only with all its events; no event outlives its file.
+      EXPECT_EQ(QueryInt(case_db.get(),
+                         "SELECT count(*) FROM input_files AS f WHERE status = 'loaded' AND "
+                         "(events_loaded != " +
+                             std::to_string(kEventsPerFile) +
+                             " OR (SELECT count(*) FROM process_events AS e WHERE e.file_id = "
+                             "f.file_id) != events_loaded)"),
+                0);
+      EXPECT_EQ(QueryInt(case_db.get(),
+                         "SELECT count(*) FROM process_events WHERE file_id NOT IN (SELECT "
+                         "file_id FROM input_files WHERE status = 'loaded')"),
+                0);
+      const std::int64_t loaded =
+          QueryInt(case_db.get(), "SELECT count(*) FROM input_files WHERE status = 'loaded'");
+      EXPECT_LT(loaded, 4) << "limit " << limit << " let every file load";
+      if (loaded > 0) ++partly_loaded;
+      RecordProperty("files_loaded_at_" + std::to_string(limit) + "_bytes",
+                     static_cast<int>(loaded));
+    }
+    RunResult rerun = RunQuarry(args);
+    ASSERT_EQ(rerun.exit_code, 0) << "re-run after a full disk at " << limit
+                                  << " bytes: " << rerun.err;
+    EXPECT_EQ(EvidenceDigest(db), expected) << "full disk at " << limit << " bytes";
+    auto case_db = OpenCase(db, schema::OpenMode::kReadOnly);
+    EXPECT_EQ(QueryJsonl(case_db.get(), "PRAGMA integrity_check"),
+              "{\"integrity_check\": \"ok\"}\n");
+  }
+  EXPECT_GE(partly_loaded, 1) << "no limit let some files load before the disk was full";
+}
+
+// The number in `html` after `before` (digits only), or -1.
+std::int64_t NumberAfter(const std::string& html, const std::string& before, std::size_t from = 0) {
+  std::size_t at = html.find(before, from);
+  if (at == std::string::npos) return -1;
+  at += before.size();
+  std::size_t end = html.find_first_not_of("0123456789", at);
+  if (end == at) return -1;
+  return std::stoll(html.substr(at, end - at));
+}
+
+// The events column of the report's files table, summed over its rows.
+std::int64_t FilesTableEvents(const std::string& html) {
+  std::size_t table = html.find("id=\"files-table\"");
+  std::size_t body = html.find("<tbody>", table);
+  std::size_t end = html.find("</tbody>", body);
+  if (table == std::string::npos || body == std::string::npos || end == std::string::npos)
+    return -1;
+  std::int64_t sum = 0;
+  for (std::size_t row = html.find("<tr>", body); row != std::string::npos && row < end;
+       row = html.find("<tr>", row + 1)) {
+    // The numeric cells are bytes, events, skipped, rejected, warnings: events is the second.
+    std::size_t first = html.find("<td class=\"num\">", row);
+    std::int64_t events = NumberAfter(html, "<td class=\"num\">", first + 1);
+    if (events < 0) return -1;
+    sum += events;
+  }
+  return sum;
+}
+
+TEST(ReliabilityTest, ReportsAndQueriesWhileIngestWritesSeeOneStateAndNeverALock) {
+  TempDir dir;
+  const int kEventsPerFile = 4000;
+  std::vector<std::string> inputs = WriteInputs(dir, 6, kEventsPerFile);
+  const std::string db = dir.File("case.db");
+  ASSERT_EQ(RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo/FS01")}).exit_code, 0);
+  std::int64_t base = 0;
+  {
+    auto case_db = OpenCase(db, schema::OpenMode::kReadOnly);
+    base = QueryInt(case_db.get(), "SELECT count(*) FROM process_events");
+  }
+  std::vector<std::string> args = {"ingest", "--db", db};
+  args.insert(args.end(), inputs.begin(), inputs.end());
+  pid_t pid = SpawnQuarry(args);
+  ASSERT_GT(pid, 0);
+  int reports = 0, queries = 0, status = 0;
+  std::set<std::int64_t> seen;  // event counts the reports saw
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    RunResult report = RunQuarry({"report", "--db", db, "-o", dir.File("r.html")});
+    EXPECT_EQ(report.exit_code, 0) << report.err;
+    EXPECT_EQ(report.err.find("locked"), std::string::npos) << report.err;
+    if (report.exit_code == 0) {
+      std::string html = ReadFile(dir.File("r.html"));
+      std::int64_t events = NumberAfter(html, "<dt>Process events</dt><dd>");
+      // One state of the case: the summary's total is the files table's sum, and a whole number
+      // of input files (each is one transaction) on top of the first one.
+      EXPECT_EQ(events, FilesTableEvents(html));
+      EXPECT_EQ((events - base) % kEventsPerFile, 0) << events;
+      seen.insert(events);
+      ++reports;
+    }
+    RunResult query = RunQuarry({"query", "--db", db, "--format", "csv",
+                                 "SELECT (SELECT count(*) FROM process_events) - (SELECT "
+                                 "total(events_loaded) FROM input_files) AS difference"});
+    EXPECT_EQ(query.exit_code, 0) << query.err;
+    EXPECT_EQ(query.err.find("locked"), std::string::npos) << query.err;
+    EXPECT_EQ(query.out, "difference\r\n0\r\n");
+    ++queries;
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  RecordProperty("reports", reports);
+  RecordProperty("queries", queries);
+  RecordProperty("states_seen", static_cast<int>(seen.size()));
+  EXPECT_GE(reports, 2) << "ingest ended before reports could overlap it";
+  EXPECT_GE(seen.size(), 2u) << "every report saw the same state: no ingest overlapped";
 }
 
 }  // namespace
