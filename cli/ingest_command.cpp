@@ -55,6 +55,15 @@ int Run(const IngestFlags& flags) {
   Result<ingest::IngestSummary> summary =
       ingest::Ingest(db->get(), flags.paths, options, &progress);
   if (!summary.ok()) return ReportError(summary.status());
+  // Move the last writes from the -wal file into the case now, where a failure can be said
+  // (a full disk at this point would otherwise leave the case needing its -wal file).
+  if (Status flushed = (*db)->Exec("PRAGMA wal_checkpoint(TRUNCATE)"); !flushed.ok()) {
+    return ReportError(Status(StatusCode::kIoError,
+                              "the loaded files are in " + flags.db +
+                                  "-wal but could not be written into the case (disk full?); "
+                                  "keep both files together, or free space and run again: " +
+                                  flushed.message()));
+  }
 
   std::map<ingest::FileOutcome, int> outcomes;
   std::map<std::string, std::pair<int, std::int64_t>> sources;  // files, events

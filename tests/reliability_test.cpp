@@ -285,6 +285,30 @@ TEST(ReliabilityTest, QueriesWhileIngestWritesNeverSeeALock) {
   EXPECT_GE(queries, 2) << "ingest ended before readers could overlap it";
 }
 
+TEST(ReliabilityTest, AFullDiskAtTheLastCheckpointIsReported) {
+  // Room for the whole -wal but not for moving it into the case: every file is in the -wal,
+  // and ingest must say that the case needs it rather than exit 0.
+  TempDir dir;
+  std::vector<std::string> inputs = WriteInputs(dir, 4, 4000);
+  std::vector<std::string> args = {"ingest", "--db", dir.File("whole.db")};
+  args.insert(args.end(), inputs.begin(), inputs.end());
+  ASSERT_EQ(RunQuarry(args).exit_code, 0);
+  const std::string expected = EvidenceDigest(dir.File("whole.db"));
+  const auto whole_bytes =
+      static_cast<std::int64_t>(std::filesystem::file_size(dir.File("whole.db")));
+  args[2] = dir.File("full.db");
+  ChildOptions small_disk;
+  small_disk.max_file_bytes = whole_bytes * 2 / 3;
+  ChildResult full = RunQuarryChild(args, small_disk);
+  EXPECT_EQ(full.exit_code, 1) << full.err;
+  EXPECT_NE(full.err.find("-wal but could not be written into the case (disk full?)"),
+            std::string::npos)
+      << full.err;
+  RunResult rerun = RunQuarry(args);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_EQ(EvidenceDigest(dir.File("full.db")), expected);
+}
+
 TEST(ReliabilityTest, AFullDiskFailsTheIngestCleanlyAndARerunCompletesIt) {
   // RLIMIT_FSIZE stands for a small disk: a write that would take a file of the case past it
   // fails (EFBIG, as ENOSPC on a full disk), without root or a mount.
