@@ -1620,6 +1620,30 @@ std::string HexExcerpt(const std::uint8_t* p, std::size_t size) {
   return hex;
 }
 
+// The id of the record that starts a chunk slot (at chunk offset 512) when one is there whole:
+// the record signature, a size that fits the slot, and the size's copy at the record's end.
+std::optional<std::int64_t> FirstRecordOfSlot(const std::uint8_t* c, std::size_t n) {
+  constexpr std::size_t at = kChunkHeaderSize;
+  if (n < at + kRecordHeaderSize + kRecordTrailerSize) return std::nullopt;
+  if (std::memcmp(c + at, "\x2a\x2a\x00\x00", 4) != 0) return std::nullopt;
+  std::uint32_t size = U32(c + at + 4);
+  if (size < kRecordHeaderSize + kRecordTrailerSize || size > n - at) return std::nullopt;
+  if (U32(c + at + size - 4) != size) return std::nullopt;
+  return static_cast<std::int64_t>(U64(c + at + 8));
+}
+
+// Whether a chunk slot without a good signature still looks like a chunk that was written (and
+// is damaged) rather than unused space: its first 8 bytes are `ElfChnk\0` with at most 2 bytes
+// off, or a whole record starts it. Unused space in files Windows wrote is zeros or old bytes
+// from the disk, which are neither (as in the 260 real files of realdata/evtx).
+bool LooksLikeChunk(const std::uint8_t* c, std::size_t n, bool has_first_record) {
+  if (has_first_record) return true;
+  if (n < 8) return false;
+  int off = 0;
+  for (int i = 0; i < 8; ++i) off += c[i] != static_cast<std::uint8_t>("ElfChnk\0"[i]);
+  return off <= 2;
+}
+
 // What the file walk reports besides good records.
 struct Damage {
   IngestWarning::Severity severity;
@@ -1675,17 +1699,24 @@ Status WalkEvtx(ByteSource* file, const bool* skim,
     if (n < kChunkHeaderSize || std::memcmp(c, "ElfChnk\0", 8) != 0) {
       bool zero = AllZero(c, n);
       if (!zero) {
+        std::optional<std::int64_t> first_record = FirstRecordOfSlot(c, n);
         Damage damage{IngestWarning::Severity::kRejected,
                       chunk_offset,
-                      std::nullopt,
+                      first_record,
                       where +
                           (n < kChunkHeaderSize ? ": truncated chunk header" : ": bad signature") +
-                          "; chunk skipped",
+                          "; chunk skipped" +
+                          (first_record ? " (its records from record " +
+                                              std::to_string(*first_record) + " on are lost)"
+                                        : std::string()),
                       HexExcerpt(c, std::min<std::size_t>(n, 16)),
                       true};
         // Past the header's count, slots without a signature are usually unused space with old
-        // bytes in it: damage only when a real chunk follows.
-        if (chunk < header_chunks) {
+        // bytes in it: damage when the slot still looks like a chunk (LooksLikeChunk) or when a
+        // real chunk follows.
+        if (chunk < header_chunks || LooksLikeChunk(c, n, first_record.has_value())) {
+          for (Damage& earlier : pending) on_damage(std::move(earlier));
+          pending.clear();
           on_damage(std::move(damage));
         } else {
           pending.push_back(std::move(damage));

@@ -407,6 +407,26 @@ TEST_F(EvtxDamageTest, ChunkCountUnderstatedStillReadsEveryChunk) {
   EXPECT_EQ(d.loaded, 227);
 }
 
+// sysmon.evtx's header counts 1 chunk of 9, and 8 slots of old bytes follow the last chunk:
+// silent. Once its last chunk's signature is broken, that chunk is named, the old bytes are not.
+TEST_F(EvtxDamageTest, DamagedChunkPastTheCountIsNamedButOldBytesAfterItAreNot) {
+  Decoded clean = DecodeEvtx(SamplePath(kMultiChunk));
+  ASSERT_TRUE(clean.status.ok());
+  EXPECT_TRUE(clean.warnings.empty()) << clean.Reasons();
+  std::string bytes = Slurp(SamplePath(kMultiChunk));
+  ASSERT_EQ(bytes.size(), 4096u + 17u * 65536u);
+  ASSERT_EQ(bytes.substr(4096 + 8 * 65536, 8), std::string("ElfChnk\0", 8));
+  ASSERT_NE(bytes.substr(4096 + 9 * 65536, 8), std::string("ElfChnk\0", 8));
+  Decoded d = DecodeChanged(kMultiChunk, [](std::string* b) { (*b)[4096 + 8 * 65536 + 2] = 'X'; });
+  ASSERT_TRUE(d.status.ok());
+  EXPECT_TRUE(d.HasWarning("chunk 8: bad signature; chunk skipped (its records from record "))
+      << d.Reasons();
+  EXPECT_EQ(d.warnings.size(), 1u) << d.Reasons();
+  EXPECT_EQ(d.rejected, 1);
+  EXPECT_GT(d.loaded, 100);
+  EXPECT_LT(d.loaded, 227);
+}
+
 TEST_F(EvtxDamageTest, RandomMutationsNeverCrashOrHang) {
   std::string original = Slurp(SamplePath(kOneChunk));
   ASSERT_EQ(original.size(), 4096u + 65536u);

@@ -886,19 +886,74 @@ TEST_F(EvtxWriterDamageTest, MissingTemplateLosesOneRecordAndNamesIt) {
   EXPECT_EQ(RecordIds(EvtxEvents(path_)), AllBut({static_cast<std::int64_t>(victim.record_id)}));
 }
 
-// A reader gap this writer found: when the header understates the chunk count (as files Windows
-// wrote often do, so the reader takes bad slots past the count for unused space unless a good
-// chunk follows), a damaged last chunk is dropped without any warning. Disabled until the reader
-// reports it; run with --gtest_also_run_disabled_tests to see it fail.
-TEST_F(EvtxWriterDamageTest, DISABLED_DamagedLastChunkPastAnUnderstatedCountIsNamed) {
+// When the header understates the chunk count (as files Windows wrote often do), a bad slot past
+// the count is taken for unused space unless it still looks like a chunk (a near-miss signature,
+// or a whole record at chunk offset 512) or a good chunk follows. A damaged last chunk is named.
+TEST_F(EvtxWriterDamageTest, DamagedLastChunkPastAnUnderstatedCountIsNamed) {
   std::size_t last = chunks_.size() - 1;
   ASSERT_TRUE(SetEvtxHeaderChunkCount(path_, static_cast<std::uint16_t>(last)).ok());
   ASSERT_TRUE(BreakEvtxChunkSignature(path_, chunks_[last]).ok());
   Decoded d = DecodeEvtx(path_);
   ASSERT_TRUE(d.status.ok());
   EXPECT_TRUE(d.HasWarning("chunk " + std::to_string(last) + ": bad signature")) << d.Reasons();
+  EXPECT_TRUE(d.HasWarning("from record " + std::to_string(ChunkIds(last).front()) + " on"))
+      << d.Reasons();
+  ASSERT_EQ(d.warnings.size(), 1u) << d.Reasons();
+  ASSERT_TRUE(d.warnings[0].record_id.has_value());
+  EXPECT_EQ(*d.warnings[0].record_id, ChunkIds(last).front());
   EXPECT_EQ(d.rejected, 1);
   EXPECT_EQ(RecordIds(EvtxEvents(path_)), AllBut(ChunkIds(last)));
+}
+
+// Past the count, a chunk whose whole header was wiped still holds its records: named too.
+TEST_F(EvtxWriterDamageTest, WipedChunkHeaderPastAnUnderstatedCountIsNamed) {
+  std::size_t last = chunks_.size() - 1;
+  ASSERT_TRUE(SetEvtxHeaderChunkCount(path_, static_cast<std::uint16_t>(last)).ok());
+  ASSERT_TRUE(PatchEvtxBytes(path_, chunks_[last].file_offset, std::string(512, '\xA5')).ok());
+  Decoded d = DecodeEvtx(path_);
+  ASSERT_TRUE(d.status.ok());
+  EXPECT_TRUE(d.HasWarning("chunk " + std::to_string(last) + ": bad signature; chunk skipped " +
+                           "(its records from record " + std::to_string(ChunkIds(last).front()) +
+                           " on are lost)"))
+      << d.Reasons();
+  EXPECT_EQ(d.warnings.size(), 1u) << d.Reasons();
+  EXPECT_EQ(d.rejected, 1);
+  EXPECT_EQ(RecordIds(EvtxEvents(path_)), AllBut(ChunkIds(last)));
+}
+
+// Unused space past the count stays silent: zeros, and old bytes that are no chunk (no
+// signature near `ElfChnk`, no record at offset 512), even with a record signature elsewhere.
+// A chunk header the file ends in is named.
+TEST_F(EvtxWriterDamageTest, UnusedSpacePastTheCountIsSilentButACutChunkHeaderIsNamed) {
+  ASSERT_TRUE(SetEvtxHeaderChunkCount(path_, static_cast<std::uint16_t>(chunks_.size())).ok());
+  std::string bytes = ReadFile(path_);
+  ASSERT_EQ((bytes.size() - 4096) % 65536, 0u);
+  std::string old(65536, '\0');
+  std::uint32_t x = 12345;
+  for (char& b : old) {
+    x = x * 1103515245u + 12345u;
+    b = static_cast<char>(x >> 24);
+  }
+  old.replace(0, 16, std::string(12, '\0') + "Elf!");  // 5 bytes off the signature
+  old.replace(4000, 8, std::string("**\0\0\x40\0\0\0", 8));
+  std::string cut = std::string("ElfChnk\0", 8) + std::string(292, '\x11');
+  WriteFile(path_, bytes + std::string(65536, '\0') + old);
+  Decoded silent = DecodeEvtx(path_);
+  ASSERT_TRUE(silent.status.ok());
+  EXPECT_TRUE(silent.warnings.empty()) << silent.Reasons();
+  EXPECT_EQ(RecordIds(EvtxEvents(path_)), all_ids_);
+
+  WriteFile(path_, bytes + std::string(65536, '\0') + old + cut);
+  Decoded named = DecodeEvtx(path_);
+  ASSERT_TRUE(named.status.ok());
+  std::size_t cut_slot = chunks_.size() + 2;
+  EXPECT_TRUE(named.HasWarning("chunk " + std::to_string(cut_slot) + ": truncated chunk header"))
+      << named.Reasons();
+  // The old bytes between are then taken for damage too, as before a good chunk.
+  EXPECT_TRUE(named.HasWarning("chunk " + std::to_string(cut_slot - 1) + ": bad signature"))
+      << named.Reasons();
+  EXPECT_EQ(named.warnings.size(), 2u) << named.Reasons();
+  EXPECT_EQ(RecordIds(EvtxEvents(path_)), all_ids_);
 }
 
 TEST_F(EvtxWriterDamageTest, EveryDamageAtOnce) {
