@@ -66,6 +66,7 @@ struct PhaseResult {
   std::int64_t warnings = 0;
   std::int64_t db_bytes = -1;    // case database after close, -1 when there is none
   std::int64_t wal_bytes = 0;    // what is left in -wal after close (normally nothing)
+  std::int64_t raw_bytes = -1;   // stored raw records (process_events.raw) in it, bytes
   std::int64_t pool_events = 0;  // insert alone: distinct rows cycled through
   double rows_seconds = 0;       // insert alone: opening the case and adding the rows
   double commit_seconds = 0;     // insert alone: CommitFile (includes the WAL checkpoint)
@@ -135,6 +136,12 @@ void MeasureCase(const std::string& db_path, PhaseResult* result) {
   result->db_bytes = FileBytes(db_path);
   std::int64_t wal = FileBytes(db_path + "-wal");
   result->wal_bytes = wal > 0 ? wal : 0;
+  Result<std::unique_ptr<schema::CaseDb>> db =
+      schema::CaseDb::Open(db_path, schema::OpenMode::kReadOnly);
+  if (!db.ok()) return;
+  Result<std::int64_t> raw =
+      (*db)->QueryInt("SELECT coalesce(sum(length(CAST(raw AS BLOB))), 0) FROM process_events");
+  if (raw.ok()) result->raw_bytes = *raw;
 }
 
 // ---- The phases (each runs in a child process) ----
@@ -175,7 +182,8 @@ PhaseResult ParsePhase(const std::string& input) {
 // cycled through; each pass shifts their times, offsets and record ids past the previous pass so
 // that the indexes grow in the same order as in a real ingest.
 PhaseResult InsertPhase(const std::string& input, const std::string& db_path, std::int64_t count,
-                        std::size_t pool_size, const std::vector<std::string>& pragmas) {
+                        std::size_t pool_size, const std::vector<std::string>& pragmas,
+                        ingest::RawStorage raw) {
   Result<ingest::SniffResult> sniff = ingest::SniffFile(input);
   if (!sniff.ok()) return Failed(sniff.status().message());
   std::vector<ingest::ProcessEvent> pool;
@@ -202,7 +210,7 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
   {
     Result<std::unique_ptr<schema::CaseDb>> db = OpenCase(db_path, pragmas);
     if (!db.ok()) return Failed(db.status().message());
-    Result<std::unique_ptr<ingest::CaseWriter>> writer = ingest::CaseWriter::Create(db->get());
+    Result<std::unique_ptr<ingest::CaseWriter>> writer = ingest::CaseWriter::Create(db->get(), raw);
     if (!writer.ok()) return Failed(writer.status().message());
     ingest::InputFileRow row;
     row.path = input;
@@ -241,14 +249,15 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
 // End to end: Ingest() into a fresh case, from opening the database to closing it. For CrowdStrike
 // data that includes the post-ingest resolution (ingest/sql/resolve_crowdstrike.sql).
 PhaseResult EndToEndPhase(const std::string& input, const std::string& db_path,
-                          const std::vector<std::string>& pragmas) {
+                          const std::vector<std::string>& pragmas, ingest::RawStorage raw) {
   PhaseResult result;
   Clock::time_point start = Clock::now();
   {
     Result<std::unique_ptr<schema::CaseDb>> db = OpenCase(db_path, pragmas);
     if (!db.ok()) return Failed(db.status().message());
-    Result<ingest::IngestSummary> summary =
-        ingest::Ingest(db->get(), {input}, ingest::IngestOptions(), nullptr);
+    ingest::IngestOptions options;
+    options.raw = raw;
+    Result<ingest::IngestSummary> summary = ingest::Ingest(db->get(), {input}, options, nullptr);
     if (!summary.ok()) return Failed(summary.status().message());
     if (summary->files.size() != 1 || summary->files[0].outcome != ingest::FileOutcome::kLoaded) {
       return Failed("the file was not loaded: " +
@@ -406,18 +415,21 @@ struct Flags {
   std::optional<std::int64_t> insert_events;
   std::vector<std::string> phases = {"hash", "parse", "insert", "e2e"};
   std::vector<std::string> pragmas;  // experiments only
+  ingest::RawStorage raw = ingest::RawStorage::kZstd;
 };
 
 constexpr const char* kUsage =
     "usage: quarry_bench_ingest FILE [--work-dir DIR] [--pool-events N] [--insert-events N]\n"
     "                           [--phases hash,parse,insert,e2e] [--pragma TEXT]...\n"
+    "                           [--raw zstd|plain]\n"
     "Measures, on FILE (event XML or JSON lines), SHA-256 alone, decoding alone, SQLite insert "
     "alone and the\n"
     "end-to-end ingest, each in its own child process. Case databases are created in DIR\n"
     "(default: FILE's folder) and deleted afterwards. --insert-events defaults to the number of\n"
     "events the parse phase found; --pool-events (default 20000) is how many distinct decoded\n"
     "rows the insert phase cycles through. --pragma TEXT runs `PRAGMA TEXT` on the case database\n"
-    "after opening it in the insert and end-to-end phases (experiments; quarry does not).\n";
+    "after opening it in the insert and end-to-end phases (experiments; quarry does not).\n"
+    "--raw stores raw records as quarry ingest --raw does (default zstd).\n";
 
 bool ParseSize(std::string_view text, std::int64_t* value) {
   std::string copy(text);
@@ -451,6 +463,8 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       flags.pool_events = static_cast<std::size_t>(number);
     } else if (arg == "--insert-events" && ParseSize(value, &number)) {
       flags.insert_events = number;
+    } else if (arg == "--raw" && (value == "zstd" || value == "plain")) {
+      flags.raw = value == "plain" ? ingest::RawStorage::kPlain : ingest::RawStorage::kZstd;
     } else if (arg == "--pragma") {
       flags.pragmas.emplace_back(value);
     } else if (arg == "--phases") {
@@ -518,13 +532,14 @@ int Main(int argc, char** argv) {
       insert.result = Failed("skipped: the parse phase failed");
     } else {
       insert = RunInChild(insert.name, [&] {
-        return InsertPhase(input, insert_db, count, flags.pool_events, flags.pragmas);
+        return InsertPhase(input, insert_db, count, flags.pool_events, flags.pragmas, flags.raw);
       });
     }
     RemoveCase(insert_db);
   }
   if (Wants(flags, "e2e")) {
-    e2e = RunInChild(e2e.name, [&] { return EndToEndPhase(input, e2e_db, flags.pragmas); });
+    e2e = RunInChild(e2e.name,
+                     [&] { return EndToEndPhase(input, e2e_db, flags.pragmas, flags.raw); });
     RemoveCase(e2e_db);
   }
 
@@ -535,6 +550,8 @@ int Main(int argc, char** argv) {
   std::printf("input: %" PRId64 " bytes (%.1f MB), %" PRId64 " process events, %.0f bytes/event\n",
               input_bytes, static_cast<double>(input_bytes) / kMb, events,
               events > 0 ? static_cast<double>(input_bytes) / static_cast<double>(events) : 0.0);
+  std::printf("raw records stored: %s\n",
+              flags.raw == ingest::RawStorage::kPlain ? "plain" : "zstd");
   for (const std::string& pragma : flags.pragmas) {
     std::printf("EXPERIMENT: PRAGMA %s on the case database (quarry ingest does not do this)\n",
                 pragma.c_str());
@@ -602,6 +619,12 @@ int Main(int argc, char** argv) {
                 e2e.result.wal_bytes > 0
                     ? (", plus " + std::to_string(e2e.result.wal_bytes) + " bytes of WAL").c_str()
                     : "");
+    if (e2e.result.raw_bytes >= 0 && e2e.result.events > 0) {
+      double loaded = static_cast<double>(e2e.result.events);
+      std::printf("  of which raw records: %.0f bytes/event; without them: %.0f bytes/event\n",
+                  static_cast<double>(e2e.result.raw_bytes) / loaded,
+                  static_cast<double>(e2e.result.db_bytes - e2e.result.raw_bytes) / loaded);
+    }
   } else {
     verdicts = false;
   }

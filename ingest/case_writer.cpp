@@ -112,8 +112,11 @@ std::string_view ResolveCrowdStrikeSql() {
 
 }  // namespace
 
-Result<std::unique_ptr<CaseWriter>> CaseWriter::Create(schema::CaseDb* db) {
+Result<std::unique_ptr<CaseWriter>> CaseWriter::Create(schema::CaseDb* db, RawStorage raw) {
   std::unique_ptr<CaseWriter> writer(new CaseWriter(db));
+  Result<std::unique_ptr<RawCompressor>> compressor = RawCompressor::Create(db, raw);
+  if (!compressor.ok()) return compressor.status();
+  writer->raw_ = std::move(compressor).value();
   struct Item {
     std::string_view sql;
     schema::Statement* target;
@@ -268,7 +271,16 @@ Result<CaseWriter::Added> CaseWriter::AddEvent(const ProcessEvent& e) {
   s.BindInt(28, file_id_);
   s.BindInt(29, e.record_offset);
   s.BindInt(30, e.record_line);
-  s.BindText(31, std::string_view(e.raw));
+  Result<RawCompressor::Stored> raw = raw_->Encode(e.data_source, e.raw, file_id_);
+  if (!raw.ok()) {
+    s.Reset();
+    return raw.status();
+  }
+  if (raw->is_blob) {
+    s.BindBlob(31, raw->bytes);
+  } else {
+    s.BindText(31, raw->bytes);
+  }
   QUARRY_RETURN_IF_ERROR(s.Run());
   if (e.crowdstrike) QUARRY_RETURN_IF_ERROR(AddCrowdStrikeEvent(e, db_->LastInsertRowId()));
   if (e.event_code && e.dest) {  // Windows sources per host, for LinkSources
@@ -519,6 +531,7 @@ void CaseWriter::AbortFile() {
   (void)db_->Exec("ROLLBACK");
   in_file_ = false;
   host_sources_.clear();  // some may have been rolled back with the file
+  raw_->Rollback();       // and a dictionary trained in it
 }
 
 }  // namespace quarry::ingest

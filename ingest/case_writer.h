@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ingest/process_event.h"
+#include "ingest/raw_compressor.h"
 #include "schema/case_db.h"
 #include "schema/status.h"
 
@@ -39,8 +40,9 @@ struct FileCounts {
 /// Writes files, events and warnings through prepared statements.
 class CaseWriter {
  public:
-  /// Prepares the statements on an open read-write case.
-  static Result<std::unique_ptr<CaseWriter>> Create(schema::CaseDb* db);
+  /// Prepares the statements on an open read-write case; raw records are stored as `raw` says.
+  static Result<std::unique_ptr<CaseWriter>> Create(schema::CaseDb* db,
+                                                    RawStorage raw = RawStorage::kZstd);
 
   /// The path under which a file with this content was ingested before, if any.
   Result<std::optional<std::string>> FindFile(const std::string& sha256);
@@ -93,6 +95,7 @@ class CaseWriter {
   Result<Added> FindSameEvent(const ProcessEvent& event);
 
   schema::CaseDb* db_;
+  std::unique_ptr<RawCompressor> raw_;
   schema::Statement find_file_;
   schema::Statement insert_file_;
   schema::Statement insert_event_;

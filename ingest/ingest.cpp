@@ -472,7 +472,7 @@ std::vector<std::string> ExpandInputPaths(const std::vector<std::string>& paths,
 
 Result<IngestSummary> Ingest(schema::CaseDb* db, const std::vector<std::string>& paths,
                              const IngestOptions& options, IngestObserver* observer) {
-  Result<std::unique_ptr<CaseWriter>> writer = CaseWriter::Create(db);
+  Result<std::unique_ptr<CaseWriter>> writer = CaseWriter::Create(db, options.raw);
   if (!writer.ok()) return writer.status();
 
   std::vector<std::string> exclude;

@@ -53,6 +53,7 @@ struct IngestOptions {
   std::size_t queue_batches = 8;        ///< decoded batches waiting for the writer, at most
   ArchiveLimits archive;                ///< how far archives may expand and nest
   std::optional<std::string> password;  ///< for encrypted archive entries ('infected')
+  RawStorage raw = RawStorage::kZstd;   ///< how raw records are stored (docs/schema.md)
 };
 
 /// Every file's report, in the order the files were read.

@@ -344,7 +344,8 @@ Result<Rows> EvidenceEvents(CaseDb* db, const Rows& fields, std::size_t limit, b
       "SELECT e.event_id, e.time_us, e.dest, e.user, e.process, e.process_name, e.process_id, "
       "e.process_guid, e.parent_process_id, e.parent_process_guid, e.parent_process_name, "
       "e.sourcetype, e.record_id, e.record_line, e.record_offset, f.path, f.sha256, "
-      "substr(CAST(e.raw AS BLOB), 1, 20000) AS raw, length(CAST(e.raw AS BLOB)) AS raw_bytes, "
+      "substr(CAST(quarry_raw(e.raw) AS BLOB), 1, 20000) AS raw, "
+      "length(CAST(quarry_raw(e.raw) AS BLOB)) AS raw_bytes, "
       // Which sources saw the process, and the other files the same event was read from.
       "(SELECT seen_by FROM process_sightings AS s WHERE s.event_id = e.event_id) AS seen_by, "
       "(SELECT group_concat(p, '; ') FROM (SELECT c.record_offset, g.path AS p FROM event_copies "

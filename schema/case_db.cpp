@@ -10,6 +10,7 @@
 #include <string>
 
 #include "schema/embedded_file.h"
+#include "schema/raw_record.h"
 
 namespace quarry::schema {
 
@@ -245,6 +246,7 @@ Result<std::unique_ptr<CaseDb>> CaseDb::Open(const std::string& path, OpenMode m
     return Status(StatusCode::kIoError, "cannot open case database " + path + ": " + e.what());
   }
   std::unique_ptr<CaseDb> cdb(new CaseDb(std::move(db), path, mode));
+  QUARRY_RETURN_IF_ERROR(RegisterRawFunctions(cdb->handle()));
   if (mode == OpenMode::kReadOnly) {
     QUARRY_RETURN_IF_ERROR(cdb->CheckIdentity(/*allow_fresh=*/false));
     if (cdb->schema_version_ < LatestSchemaVersion()) {

@@ -8,7 +8,7 @@ shift
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 packages=(g++ cmake ninja-build pkg-config sqlite3 libsqlite3-dev libsqlitecpp-dev libpugixml-dev
-          libsimdjson-dev libcli11-dev libssl-dev libyaml-cpp-dev libpcre2-dev libarchive-dev libgtest-dev
+          libsimdjson-dev libcli11-dev libssl-dev libyaml-cpp-dev libpcre2-dev libarchive-dev libzstd-dev libgtest-dev
           libgmock-dev)
 
 # Tests also drive a real browser over the HTML report (scripts/test.sh sets this).

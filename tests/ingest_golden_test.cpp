@@ -90,7 +90,8 @@ TEST(IngestTest, RawRecordIsExactlyTheBytesAtItsOffset) {
     std::string path = SourcePath("fixtures/ingest/" + fixture);
     ASSERT_TRUE(ingest::Ingest(db.get(), {path}, {}, nullptr).ok());
     std::string bytes = ReadFile(path);
-    Result<schema::Statement> rows = db->Prepare("SELECT record_offset, raw FROM process_events");
+    Result<schema::Statement> rows =
+        db->Prepare("SELECT record_offset, quarry_raw(raw) FROM process_events");
     ASSERT_TRUE(rows.ok());
     int count = 0;
     while (rows->Step().value()) {

@@ -1,0 +1,75 @@
+// Compresses raw records for the case (migration 0006): a zstd frame per record, with a
+// dictionary per data source trained on the case's first records of that source. Part of the
+// batch writer; schema/raw_record.h is the reading side.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schema/case_db.h"
+#include "schema/status.h"
+
+namespace quarry::ingest {
+
+/// How raw records are stored.
+enum class RawStorage {
+  kZstd,   ///< zstd frames (the default); text where a frame would not be smaller
+  kPlain,  ///< text only, readable with any SQLite client
+};
+
+/// Decides what goes into process_events.raw for each new record.
+///
+/// The first kTrainingRecords records of a data source in a case are stored as text; they are
+/// the samples its dictionary is trained on, once, inside the transaction of the file that
+/// completes them. Later records are zstd frames with that dictionary. Everything is a function
+/// of the case's rows in event_id order, so a re-run after a crash, or the same files ingested
+/// into a new case, store the same bytes.
+class RawCompressor {
+ public:
+  /// Records of one data source stored as text and trained on.
+  static constexpr std::size_t kTrainingRecords = 1000;
+  /// Largest dictionary (bytes).
+  static constexpr std::size_t kDictionaryBytes = 64 * 1024;
+  /// zstd level: 3 is zstd's default; higher levels cost the single writer time for little gain
+  /// on records this small (docs/performance.md).
+  static constexpr int kLevel = 3;
+
+  /// A compressor writing dictionaries into `db` (which must outlive it).
+  static Result<std::unique_ptr<RawCompressor>> Create(schema::CaseDb* db, RawStorage storage);
+  ~RawCompressor();
+
+  /// What to bind for one record.
+  struct Stored {
+    bool is_blob = false;    ///< true: `bytes` is a zstd frame; false: `bytes` is the text
+    std::string_view bytes;  ///< valid until the next Encode
+  };
+  /// The stored form of `raw`, an event of `data_source` in the file `file_id`. May train and
+  /// store a dictionary (in the open transaction). Call only for rows that will be inserted.
+  Result<Stored> Encode(std::string_view data_source, std::string_view raw, std::int64_t file_id);
+  /// Forgets what it learnt since the last commit (the file was rolled back): the next Encode
+  /// reads the state back from the case.
+  void Rollback();
+
+ private:
+  struct Source;
+  explicit RawCompressor(schema::CaseDb* db, RawStorage storage);
+  Result<Source*> Find(std::string_view data_source);
+  Status Train(std::string_view data_source, Source* source, std::int64_t file_id);
+
+  schema::CaseDb* db_;
+  RawStorage storage_;
+  schema::Statement find_dictionary_;
+  schema::Statement find_samples_;
+  schema::Statement insert_dictionary_;
+  schema::Statement same_dictionary_;
+  std::map<std::string, std::unique_ptr<Source>, std::less<>> sources_;
+  struct Context;
+  std::unique_ptr<Context> context_;
+  std::string frame_;
+};
+
+}  // namespace quarry::ingest

@@ -1,0 +1,219 @@
+// Raw records stored compressed (ingest/raw_compressor, schema/raw_record): every record reads
+// back byte for byte, the stored bytes do not depend on how the ingest was cut into runs, and
+// damage is an SQL error, never a crash.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ingest/case_writer.h"
+#include "schema/case_db.h"
+#include "tests/test_util.h"
+
+namespace quarry {
+namespace {
+
+using ingest::CaseWriter;
+using ingest::ProcessEvent;
+using ingest::RawCompressor;
+using ingest::RawStorage;
+
+// Event `i` of a source, with a raw record shaped like a Sysmon event (repetitive markup and
+// varying values, so that a dictionary has something to learn).
+ProcessEvent MakeEvent(int i, const std::string& data_source) {
+  ProcessEvent e;
+  e.time_us = 1'700'000'000'000'000 + i * 1000;
+  e.dest = "HOST-" + std::to_string(i % 7);
+  e.process = "C:\\Windows\\System32\\cmd.exe /c echo " + std::to_string(i * 7919);
+  e.process_name = "cmd.exe";
+  e.process_id = 1000 + i;
+  e.vendor_product = "Microsoft Sysmon";
+  e.action = "allowed";
+  e.data_source = data_source;
+  e.sourcetype = "XmlWinEventLog";
+  e.source = "XmlWinEventLog:" + data_source;
+  e.event_code = 1;
+  e.record_id = i + 1;
+  e.record_offset = i * 900;
+  e.raw =
+      "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider "
+      "Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID><EventRecordID>" +
+      std::to_string(i + 1) + "</EventRecordID><Computer>" + *e.dest +
+      "</Computer></System><EventData><Data Name='Image'>C:\\Windows\\System32\\cmd.exe</Data>"
+      "<Data Name='CommandLine'>" +
+      *e.process + "</Data><Data Name='ProcessId'>" + std::to_string(*e.process_id) +
+      "</Data><Data Name='Note'>caf\xc3\xa9 &amp; \xe2\x80\xa8</Data></EventData></Event>";
+  return e;
+}
+
+// Loads events [from, to) of each source as one file named `name`.
+void LoadFile(CaseWriter* writer, const std::string& name, int from, int to,
+              const std::vector<std::string>& sources) {
+  ingest::InputFileRow row;
+  row.path = "/evidence/" + name;
+  row.sha256 = std::string(64 - name.size(), '0') + name;
+  row.format = "event_xml";
+  row.status = "loaded";
+  ASSERT_TRUE(writer->BeginFile(row).ok());
+  for (int i = from; i < to; ++i) {
+    for (const std::string& source : sources) {
+      Result<CaseWriter::Added> added = writer->AddEvent(MakeEvent(i, source));
+      ASSERT_TRUE(added.ok()) << added.status().message();
+    }
+  }
+  ingest::FileCounts counts;
+  counts.events_loaded = (to - from) * static_cast<int>(sources.size());
+  ASSERT_TRUE(writer->CommitFile(counts).ok());
+}
+
+std::unique_ptr<schema::CaseDb> Open(const std::string& path, schema::OpenMode mode) {
+  Result<std::unique_ptr<schema::CaseDb>> db = schema::CaseDb::Open(path, mode);
+  EXPECT_TRUE(db.ok()) << db.status().message();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
+// Every stored raw record in event_id order (hex, to compare bytes), and the dictionaries.
+std::string Stored(const std::string& path) {
+  auto db = Open(path, schema::OpenMode::kReadOnly);
+  std::string out;
+  for (std::string_view sql :
+       {"SELECT event_id, typeof(raw), hex(raw) FROM process_events ORDER BY event_id",
+        "SELECT dict_id, data_source, samples, file_id, hex(dictionary) FROM raw_dictionaries "
+        "ORDER BY dict_id"}) {
+    Result<schema::Statement> stmt = db->Prepare(sql);
+    EXPECT_TRUE(stmt.ok());
+    while (stmt->Step().value()) {
+      for (int c = 0; c < stmt->ColumnCount(); ++c) out += std::string(stmt->ColumnText(c)) + "|";
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+constexpr int kEvents = 2500;
+
+TEST(RawRecordTest, EveryRecordReadsBackExactlyAndLaterOnesAreCompressed) {
+  testing::TempDir dir;
+  std::string path = dir.File("case.db");
+  const std::vector<std::string> sources = {"Sysmon EventID 1", "Windows Event Log Security 4688"};
+  {
+    auto db = Open(path, schema::OpenMode::kReadWrite);
+    Result<std::unique_ptr<CaseWriter>> writer = CaseWriter::Create(db.get());
+    ASSERT_TRUE(writer.ok());
+    LoadFile(writer->get(), "a", 0, kEvents, sources);
+  }
+  auto db = Open(path, schema::OpenMode::kReadOnly);
+  Result<schema::Statement> stmt = db->Prepare(
+      "SELECT data_source, record_id, typeof(raw), length(CAST(raw AS BLOB)), quarry_raw(raw) "
+      "FROM process_events ORDER BY event_id");
+  ASSERT_TRUE(stmt.ok());
+  std::map<std::string, int> text, blob;
+  std::int64_t stored_bytes = 0, raw_bytes = 0;
+  while (stmt->Step().value()) {
+    std::string source(stmt->ColumnText(0));
+    int i = static_cast<int>(stmt->ColumnInt(1)) - 1;
+    std::string expected = MakeEvent(i, source).raw;
+    ASSERT_EQ(stmt->ColumnText(4), expected) << source << " record " << i;
+    (stmt->ColumnText(2) == "text" ? text : blob)[source]++;
+    stored_bytes += stmt->ColumnInt(3);
+    raw_bytes += static_cast<std::int64_t>(expected.size());
+  }
+  for (const std::string& source : sources) {
+    // The first records of each source are the dictionary's samples, kept as text.
+    EXPECT_EQ(text[source], static_cast<int>(RawCompressor::kTrainingRecords)) << source;
+    EXPECT_EQ(blob[source], kEvents - static_cast<int>(RawCompressor::kTrainingRecords)) << source;
+  }
+  // Both sources' samples are the same bytes here, so they train the same dictionary, which
+  // zstd names by its content: one row serves both.
+  EXPECT_EQ(db->QueryInt("SELECT count(*) FROM raw_dictionaries").value(), 1);
+  EXPECT_EQ(db->QueryInt("SELECT min(samples) FROM raw_dictionaries").value(),
+            static_cast<std::int64_t>(RawCompressor::kTrainingRecords));
+  EXPECT_LT(stored_bytes, raw_bytes / 2);  // not a figure to keep: only that it compresses
+  // The view gives text.
+  EXPECT_EQ(db->QueryInt("SELECT count(*) FROM process_evidence WHERE typeof(raw) = 'text' AND "
+                         "raw LIKE '<Event %'")
+                .value(),
+            2 * kEvents);
+}
+
+TEST(RawRecordTest, StoredBytesDoNotDependOnHowTheIngestWasCutIntoRuns) {
+  testing::TempDir dir;
+  const std::vector<std::string> sources = {"Sysmon EventID 1"};
+  std::string whole = dir.File("whole.db");
+  {
+    auto db = Open(whole, schema::OpenMode::kReadWrite);
+    auto writer = CaseWriter::Create(db.get());
+    ASSERT_TRUE(writer.ok());
+    LoadFile(writer->get(), "a", 0, 600, sources);
+    LoadFile(writer->get(), "b", 600, 1700, sources);
+    LoadFile(writer->get(), "c", 1700, 2000, sources);
+  }
+  // The same files, one run each, with a file rolled back after it trained the dictionary.
+  std::string cut = dir.File("cut.db");
+  for (int run = 0; run < 3; ++run) {
+    auto db = Open(cut, schema::OpenMode::kReadWrite);
+    auto writer = CaseWriter::Create(db.get());
+    ASSERT_TRUE(writer.ok());
+    if (run == 0) LoadFile(writer->get(), "a", 0, 600, sources);
+    if (run == 1) {
+      ingest::InputFileRow row;
+      row.path = "/evidence/aborted";
+      row.sha256 = std::string(57, '0') + "aborted";
+      row.status = "loaded";
+      ASSERT_TRUE((*writer)->BeginFile(row).ok());
+      for (int i = 600; i < 1500; ++i)
+        ASSERT_TRUE((*writer)->AddEvent(MakeEvent(i, sources[0])).ok());
+      (*writer)->AbortFile();  // trained a dictionary, rolled back with it
+      LoadFile(writer->get(), "b", 600, 1700, sources);
+    }
+    if (run == 2) LoadFile(writer->get(), "c", 1700, 2000, sources);
+  }
+  // file_id of "aborted" was rolled back too, so the ids line up.
+  EXPECT_EQ(Stored(whole), Stored(cut));
+}
+
+TEST(RawRecordTest, PlainStorageKeepsText) {
+  testing::TempDir dir;
+  std::string path = dir.File("plain.db");
+  {
+    auto db = Open(path, schema::OpenMode::kReadWrite);
+    auto writer = CaseWriter::Create(db.get(), RawStorage::kPlain);
+    ASSERT_TRUE(writer.ok());
+    LoadFile(writer->get(), "a", 0, 1500, {"Sysmon EventID 1"});
+  }
+  auto db = Open(path, schema::OpenMode::kReadOnly);
+  EXPECT_EQ(db->QueryInt("SELECT count(*) FROM process_events WHERE typeof(raw) = 'text'").value(),
+            1500);
+  EXPECT_EQ(db->QueryInt("SELECT count(*) FROM raw_dictionaries").value(), 0);
+}
+
+TEST(RawRecordTest, DamagedOrForeignBlobsAreSqlErrors) {
+  auto db = Open(":memory:", schema::OpenMode::kReadWrite);
+  ASSERT_NE(db, nullptr);
+  auto value = [&](std::string_view sql) -> Result<std::string> {
+    Result<schema::Statement> stmt = db->Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    return std::string(stmt->ColumnText(0));
+  };
+  EXPECT_EQ(value("SELECT quarry_raw('<Event/>')").value(), "<Event/>");
+  EXPECT_EQ(value("SELECT quarry_raw(NULL) IS NULL").value(), "1");
+  Result<std::string> foreign = value("SELECT quarry_raw(x'00010203')");
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.status().message().find("not a stored raw record"), std::string::npos);
+  // A frame header that names a dictionary the case does not have (id 0x01020304).
+  Result<std::string> unknown = value("SELECT quarry_raw(x'28b52ffd230403020100')");
+  ASSERT_FALSE(unknown.ok());
+  // A frame whose header claims 2^48 bytes.
+  Result<std::string> huge = value("SELECT quarry_raw(x'28b52ffdc0000000000000000100')");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("damaged raw record"), std::string::npos);
+  // A frame of 5 bytes whose block is missing.
+  Result<std::string> cut = value("SELECT quarry_raw(x'28b52ffd2005290000')");
+  ASSERT_FALSE(cut.ok());
+}
+
+}  // namespace
+}  // namespace quarry
