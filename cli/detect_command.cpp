@@ -110,7 +110,15 @@ int Run(const DetectFlags& flags) {
   if (!flags.latest.empty()) options.latest = flags.latest;
   if (!flags.now.empty()) options.now = flags.now;
   options.replay_schedule = flags.replay_schedule;
+  // A dry run reads the case in one snapshot, so that every detection sees the same files while
+  // an ingest goes on. A real run writes in its own transaction (query/detect.cpp).
+  if (flags.dry_run) {
+    if (Status begun = (*db)->BeginRead(); !begun.ok()) return ReportError(begun);
+  }
   Result<query::DetectReport> report = query::RunDetections(db->get(), *catalog, options);
+  if (flags.dry_run && report.ok()) {
+    if (Status ended = (*db)->EndRead(); !ended.ok()) return ReportError(ended);
+  }
   if (!report.ok()) {
     if (report.status().code() == StatusCode::kInvalidArgument ||
         report.status().code() == StatusCode::kNotFound) {

@@ -31,12 +31,15 @@ int Run(const ReportFlags& flags) {
     reports::ReportOptions options;
     options.generated_at = flags.generated_at;
     options.evidence_notables = flags.evidence;
-    Status written;
+    // One snapshot for every section: a file that ingest commits while the report runs is
+    // either in all of them or in none (docs/reliability.md).
+    Status written = (*db)->BeginRead();
     try {
-      written = reports::WriteHtmlReport(db->get(), options, out);
+      if (written.ok()) written = reports::WriteHtmlReport(db->get(), options, out);
     } catch (const std::exception& e) {  // e.g. out of memory: never leave a partial file
       written = Status(StatusCode::kInternal, std::string("report failed: ") + e.what());
     }
+    if (written.ok()) written = (*db)->EndRead();
     out.close();
     if (written.ok() && !out) written = Status(StatusCode::kIoError, "cannot write " + partial);
     if (!written.ok()) {

@@ -4,8 +4,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace quarry::ingest {
@@ -25,6 +29,48 @@ std::string ArchiveError(archive* a, const std::string& what) {
   return what + (text != nullptr ? std::string(": ") + text : std::string());
 }
 
+// The address space this process has mapped, in bytes (/proc/self/statm), or -1 when unknown.
+std::int64_t MappedBytes() {
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char text[128];
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  char* end = nullptr;
+  long long pages = std::strtoll(text, &end, 10);
+  if (end == text) return -1;
+  return static_cast<std::int64_t>(pages) * sysconf(_SC_PAGESIZE);
+}
+
+// How much address space the decompressor took for one step (opening a member, reading an
+// entry's header), watched because libarchive's LZMA readers (zip method 14, zip xz, 7z)
+// allocate the dictionary the archive declares, up to 4 GB, with no limit of their own, and
+// keep up to that much of the member's output in it: a 47 KB zip of 320 MB of zeros peaked at
+// 333 MiB when it declared 1,536 MB, and at 21 MiB with its honest 8 MB. The allocation
+// happens before any output, so it can be seen and refused. Other threads allocate little meanwhile
+// (ingest reads a member's first bytes before it starts its decoder thread).
+class ReservationWatch {
+ public:
+  ReservationWatch() : before_(MappedBytes()) {}
+  // The bytes taken since construction when more than kMaxDecompressorBytes, else 0.
+  std::int64_t Excess() const {
+    std::int64_t after = MappedBytes();
+    if (before_ < 0 || after < 0) return 0;
+    return after - before_ > kMaxDecompressorBytes ? after - before_ : 0;
+  }
+
+ private:
+  std::int64_t before_;
+};
+
+std::string ReservationError(std::int64_t bytes, const std::string& where) {
+  return "the archive's compression asks for " + std::to_string(bytes >> 20) +
+         " MB of memory (a dictionary over " + std::to_string(kMaxDecompressorBytes >> 20) +
+         " MB; a memory bomb?); reading stopped at " + where;
+}
+
 // A member's bytes, counted against the expansion budget.
 class MemberSource : public ByteSource {
  public:
@@ -33,7 +79,16 @@ class MemberSource : public ByteSource {
 
   Result<std::size_t> Read(char* out, std::size_t size) override {
     if (budget_->exceeded) return Exceeded();
+    if (!refusal_.empty()) return Status(StatusCode::kCorrupt, refusal_);
+    std::optional<ReservationWatch> watch;
+    if (first_read_) watch.emplace();  // the member's decompressor starts here
+    first_read_ = false;
     la_ssize_t n = archive_read_data(archive_, out, size);
+    if (std::int64_t excess = watch ? watch->Excess() : 0; excess > 0) {
+      // Nothing more is read: every further byte could be kept in that dictionary.
+      refusal_ = ReservationError(excess, "member " + path_);
+      return Status(StatusCode::kCorrupt, refusal_);
+    }
     if (n < 0) {
       return Status(StatusCode::kIoError,
                     ArchiveError(archive_, "cannot read archive member " + path_));
@@ -46,6 +101,9 @@ class MemberSource : public ByteSource {
     return static_cast<std::size_t>(n);
   }
 
+  /// Why the member was refused for the memory its decompressor took, or "" when it was not.
+  const std::string& refusal() const { return refusal_; }
+
  private:
   Status Exceeded() const {
     return Status(StatusCode::kCorrupt,
@@ -56,6 +114,8 @@ class MemberSource : public ByteSource {
   archive* archive_;
   ExpansionBudget* budget_;
   std::string path_;
+  std::string refusal_;  // set when the decompressor took too much memory: the walk stops
+  bool first_read_ = true;
 };
 
 // libarchive's read callback over a ByteSource.
@@ -129,7 +189,11 @@ Status WalkArchive(const ArchiveInput& input, const std::optional<std::string>& 
 
   StreamClient client;
   client.source = input.stream;
+  if (input.path.empty() && input.memory.empty() && input.stream == nullptr) {
+    return Status(StatusCode::kCorrupt, "cannot open as an archive: no bytes");  // not a crash
+  }
   int opened;
+  ReservationWatch opening;  // an xz or zstd filter starts decompressing here
   if (!input.path.empty()) {
     opened = archive_read_open_filename(a.get(), input.path.c_str(), 1 << 16);
   } else if (!input.memory.empty()) {
@@ -137,13 +201,20 @@ Status WalkArchive(const ArchiveInput& input, const std::optional<std::string>& 
   } else {
     opened = archive_read_open(a.get(), &client, nullptr, ReadStream, nullptr);
   }
+  if (std::int64_t excess = opening.Excess(); excess > 0) {
+    return Status(StatusCode::kCorrupt, ReservationError(excess, "its start"));
+  }
   if (opened != ARCHIVE_OK) {
     return Status(StatusCode::kCorrupt, ArchiveError(a.get(), "cannot open as an archive"));
   }
 
   while (true) {
     archive_entry* entry = nullptr;
+    ReservationWatch watch;  // 7z decompresses its header, or skips through solid data, here
     int next = archive_read_next_header(a.get(), &entry);
+    if (std::int64_t excess = watch.Excess(); excess > 0) {
+      return Status(StatusCode::kCorrupt, ReservationError(excess, "an entry's header"));
+    }
     if (next == ARCHIVE_EOF) break;
     if (budget->exceeded) {
       return Status(StatusCode::kCorrupt, "archive expands past " + std::to_string(budget->limit) +
@@ -182,6 +253,8 @@ Status WalkArchive(const ArchiveInput& input, const std::optional<std::string>& 
     }
     MemberSource body(a.get(), budget, item.path);
     QUARRY_RETURN_IF_ERROR(on_member(item, &body));
+    // Skipping the rest of the member could decompress it (7z solid data): stop here.
+    if (!body.refusal().empty()) return Status(StatusCode::kCorrupt, body.refusal());
     if (budget->exceeded) {
       return Status(StatusCode::kCorrupt, "archive expands past " + std::to_string(budget->limit) +
                                               " bytes (a decompression bomb?); reading stopped");

@@ -32,6 +32,13 @@ struct ArchiveLimits {
   std::int64_t max_nested_in_memory = std::int64_t{64} << 20;
 };
 
+/// The most memory an archive's decompressor may take in one step (opening the archive, reading
+/// an entry's header, starting a member), bytes. libarchive's LZMA readers allocate whatever
+/// dictionary the archive declares (up to 4 GB) and keep up to that much output in it; the
+/// largest standard presets need 64 MB (xz -9, 7-Zip -mx9) and 128 MB (zstd --ultra -22).
+/// An archive that asks for more stops being read, as a decompression bomb does.
+inline constexpr std::int64_t kMaxDecompressorBytes = std::int64_t{256} << 20;
+
 /// The expansion so far of the archive on disk being read, shared by its nested archives.
 struct ExpansionBudget {
   std::int64_t used = 0;   ///< member bytes read so far
@@ -63,7 +70,9 @@ struct ArchiveInput {
 
 /// Walks the archive's entries in stored order. `passwords` are tried for encrypted entries.
 /// The returned Status is an archive that cannot be read (not an archive, damaged, a limit
-/// reached): kInvalidInput with a reason; entries read before that have been handed over.
+/// reached: the expansion budget or kMaxDecompressorBytes): kCorrupt with a reason; entries
+/// read before that have been handed over. A member whose decompressor takes more than
+/// kMaxDecompressorBytes fails its first read with that reason, and the walk stops after it.
 Status WalkArchive(const ArchiveInput& input, const std::optional<std::string>& password,
                    ExpansionBudget* budget, const ArchiveMemberFn& on_member,
                    const ArchiveSkipFn& on_skip);

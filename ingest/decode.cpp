@@ -16,7 +16,8 @@ namespace quarry::ingest {
 namespace {
 
 // Reads one FDR lookup record (aidmaster or userinfo) into `records`, or counts it as skipped
-// when it lacks its key.
+// when it lacks its key. What the JSON parser repaired in a record that loads is a field
+// warning, as for events.
 template <typename Record>
 void AddLookup(const JsonFields& fields, const TextLine& line,
                bool (*read)(const JsonFields&, Record*), std::vector<Record>* records,
@@ -26,10 +27,26 @@ void AddLookup(const JsonFields& fields, const TextLine& line,
     ++*skipped;
     return;
   }
+  if (!fields.repairs.empty()) {
+    batcher->batch().warnings.push_back(RecordWarning(line.byte_offset, line.line, line.text,
+                                                      IngestWarning::Severity::kField, std::nullopt,
+                                                      fields.repairs));
+  }
   record.record_offset = line.byte_offset;
   record.raw.assign(line.text);
   batcher->AddBytes(2 * line.text.size());
   records->push_back(std::move(record));
+}
+
+// The file's one warning about UTF-16 code units the reader replaced with U+FFFD, added to the
+// last batch. It names the first one's byte offset: the text is repaired before it is split
+// into records, so no record can be named.
+void AddTranscodingWarning(const Utf8Reader& reader, Batcher* batcher) {
+  std::optional<std::string> reason = reader.RepairWarning();
+  if (!reason) return;
+  batcher->batch().warnings.push_back(RecordWarning(reader.repairs().first_offset, std::nullopt, "",
+                                                    IngestWarning::Severity::kField, std::nullopt,
+                                                    std::move(*reason)));
 }
 
 Status DecodeEventXml(std::unique_ptr<ByteSource> source, const SniffResult& sniff,
@@ -37,6 +54,7 @@ Status DecodeEventXml(std::unique_ptr<ByteSource> source, const SniffResult& sni
   Result<std::unique_ptr<Utf8Reader>> reader =
       Utf8Reader::FromSource(std::move(source), sniff.encoding, sniff.bom_bytes);
   if (!reader.ok()) return reader.status();
+  const Utf8Reader* text = reader->get();  // owned by the scanner, which outlives its use here
   EventXmlScanner scanner(std::move(reader).value(), options.max_record_bytes);
   EventXmlParser parser;
   WinEvent event;
@@ -72,6 +90,7 @@ Status DecodeEventXml(std::unique_ptr<ByteSource> source, const SniffResult& sni
     }
     if (!batcher.MaybeFlush()) return Status::Ok();
   }
+  AddTranscodingWarning(*text, &batcher);
   batcher.Flush();
   return scanner.status();
 }
@@ -81,6 +100,7 @@ Status DecodeJsonLines(std::unique_ptr<ByteSource> source, const SniffResult& sn
   Result<std::unique_ptr<Utf8Reader>> reader =
       Utf8Reader::FromSource(std::move(source), sniff.encoding, sniff.bom_bytes);
   if (!reader.ok()) return reader.status();
+  const Utf8Reader* text = reader->get();  // owned by `lines`, which outlives its use here
   LineReader lines(std::move(reader).value(), options.max_record_bytes);
   JsonObjectParser parser;
   JsonFields fields;
@@ -125,6 +145,9 @@ Status DecodeJsonLines(std::unique_ptr<ByteSource> source, const SniffResult& sn
           break;
         case FdrRecordKind::kNotFdr:
           if (IsNxlogWindowsEvent(fields)) {
+            // What the JSON parser repaired is a field warning of the event, as for FDR (the
+            // Windows normalizers only see the members, not how they were read).
+            if (!fields.repairs.empty()) problems.push_back(fields.repairs);
             NxlogToWinEvent(fields, &event);
             NormalizeOutcome outcome = NormalizeWindowsEvent(event, &row, &problems);
             batcher.AddNormalized(outcome, std::move(row), &problems, line.byte_offset, line.line,
@@ -137,6 +160,7 @@ Status DecodeJsonLines(std::unique_ptr<ByteSource> source, const SniffResult& sn
     }
     if (!batcher.MaybeFlush()) return Status::Ok();
   }
+  AddTranscodingWarning(*text, &batcher);
   batcher.Flush();
   return lines.status();
 }

@@ -71,7 +71,11 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
                       std::unique_ptr<ByteSource> body, HashingSource* hashing,
                       const std::optional<std::string>& expected_sha256,
                       const IngestOptions& options, FileReport* report) {
-  QUARRY_RETURN_IF_ERROR(writer->BeginFile(row));
+  // A failure to write (a full disk) ends the run: say which file was being written.
+  auto writing = [&](const Status& status) {
+    return Status(status.code(), "writing " + row.path + " to the case: " + status.message());
+  };
+  if (Status begun = writer->BeginFile(row); !begun.ok()) return writing(begun);
   BoundedQueue<DecodedBatch> queue(options.queue_batches);
   std::atomic<bool> stop{false};
   Status read_status;
@@ -137,7 +141,7 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
   decoder.join();
   if (!write_status.ok()) {
     writer->AbortFile();
-    return write_status;
+    return writing(write_status);
   }
   Result<std::string> sha256 = read_status.ok() ? hashing->Finish() : read_status;
   auto give_up = [&](FileOutcome outcome, std::string reason) {
@@ -172,10 +176,11 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
     Status set = writer->SetFileContent(*sha256, hashing->bytes());
     if (!set.ok()) {
       writer->AbortFile();
-      return set;
+      return writing(set);
     }
   }
-  return writer->CommitFile(counts);
+  if (Status committed = writer->CommitFile(counts); !committed.ok()) return writing(committed);
+  return Status::Ok();
 }
 
 // One ingest run: files on disk, archives and their members, each reported once.

@@ -1,6 +1,7 @@
 // SHA-256 through OpenSSL's EVP interface; content sniffing; chunked UTF-8 reading.
 #include "ingest/input_file.h"
 
+#include <cctype>
 #include <cstring>
 #include <vector>
 
@@ -13,19 +14,32 @@ namespace quarry::ingest {
 namespace {
 
 // Transcodes whole UTF-16LE code units from `in` to `out`; returns how many input bytes were
-// used. A high surrogate at the very end is left unconsumed unless `at_end`.
-std::size_t Utf16LeToUtf8(std::string_view in, bool at_end, std::string* out) {
+// used. A high surrogate at the very end is left unconsumed unless `at_end`. Each replacement
+// (an unpaired surrogate, a final odd byte) is counted in `repairs` when given, its offset
+// taken relative to `in` plus `base_offset`.
+std::size_t Utf16LeToUtf8(std::string_view in, bool at_end, std::string* out,
+                          Utf16Repairs* repairs = nullptr, std::int64_t base_offset = 0) {
   std::size_t i = 0;
   auto unit = [&](std::size_t at) {
     return static_cast<std::uint16_t>(static_cast<unsigned char>(in[at]) |
                                       (static_cast<unsigned char>(in[at + 1]) << 8));
   };
+  auto replace = [&](std::int64_t Utf16Repairs::*count) {
+    AppendUtf8(0xFFFD, out);
+    if (repairs == nullptr) return;
+    ++(repairs->*count);
+    if (repairs->first_offset < 0) {
+      repairs->first_offset = base_offset + static_cast<std::int64_t>(i);
+    }
+  };
+  constexpr auto surrogates = &Utf16Repairs::unpaired_surrogates;
+  constexpr auto odd_bytes = &Utf16Repairs::odd_final_bytes;
   while (i + 1 < in.size()) {
     std::uint16_t u = unit(i);
     if (u >= 0xD800 && u <= 0xDBFF) {
       if (i + 3 >= in.size()) {
         if (!at_end) break;
-        AppendUtf8(0xFFFD, out);
+        replace(surrogates);
         i += 2;
         continue;
       }
@@ -36,19 +50,19 @@ std::size_t Utf16LeToUtf8(std::string_view in, bool at_end, std::string* out) {
         i += 4;
         continue;
       }
-      AppendUtf8(0xFFFD, out);
+      replace(surrogates);
       i += 2;
       continue;
     }
     if (u >= 0xDC00 && u <= 0xDFFF) {
-      AppendUtf8(0xFFFD, out);
+      replace(surrogates);
     } else {
       AppendUtf8(u, out);
     }
     i += 2;
   }
   if (at_end && i < in.size()) {  // a final odd byte
-    AppendUtf8(0xFFFD, out);
+    replace(odd_bytes);
     i = in.size();
   }
   return i;
@@ -69,6 +83,103 @@ bool HasEventElement(std::string_view text) {
     }
   }
   return false;
+}
+
+// True when `text`, the first line of a file cut by the sniff window, is the well-formed start
+// of one JSON object: `{`, then members ("name": value, values of any JSON type, nested at
+// most kMaxDepth deep) that are valid as far as they go, and no end of that object before the
+// cut (a line that went on after its object is not JSON lines). Bytes that are not UTF-8 are
+// let through, as the JSON-lines reader repairs them; control characters are not, in strings
+// or out.
+bool IsCutJsonObject(std::string_view text) {
+  constexpr std::size_t kMaxDepth = 32;
+  enum class Expect { kFirstName, kName, kColon, kFirstValue, kValue, kNext };
+  std::string open;  // '{' and '[' of the containers the cut is inside
+  Expect expect = Expect::kValue;
+  std::size_t i = text.find_first_not_of(" \t\r");
+  if (i == std::string_view::npos || text[i] != '{') return false;
+  // The end of the string that starts at `at` (its closing quote), npos when the text ends
+  // first, or `bad` on an invalid escape or a control character.
+  constexpr std::size_t bad = std::string_view::npos - 1;
+  auto string_end = [&](std::size_t at) -> std::size_t {
+    for (std::size_t j = at + 1; j < text.size(); ++j) {
+      auto c = static_cast<unsigned char>(text[j]);
+      if (c == '"') return j;
+      if (c < 0x20) return bad;
+      if (c != '\\') continue;
+      if (++j == text.size()) return std::string_view::npos;
+      if (std::string_view("\"\\/bfnrt").find(text[j]) != std::string_view::npos) continue;
+      if (text[j] != 'u') return bad;
+      for (int k = 0; k < 4; ++k) {
+        if (++j == text.size()) return std::string_view::npos;
+        if (!std::isxdigit(static_cast<unsigned char>(text[j]))) return bad;
+      }
+    }
+    return std::string_view::npos;
+  };
+  while (true) {
+    i = text.find_first_not_of(" \t\r", i);
+    if (i == std::string_view::npos) return !open.empty();  // cut here: as far as it goes, good
+    char c = text[i];
+    if ((expect == Expect::kFirstName && c == '}') || (expect == Expect::kFirstValue && c == ']') ||
+        (expect == Expect::kNext && (c == '}' || c == ']'))) {
+      if (open.back() != (c == '}' ? '{' : '[')) return false;
+      open.pop_back();
+      if (open.empty()) return false;  // the object ended, and the line goes on
+      expect = Expect::kNext;
+      ++i;
+      continue;
+    }
+    switch (expect) {
+      case Expect::kFirstName:
+      case Expect::kName: {
+        if (c != '"') return false;
+        std::size_t end = string_end(i);
+        if (end == std::string_view::npos) return true;
+        if (end == bad) return false;
+        i = end + 1;
+        expect = Expect::kColon;
+        break;
+      }
+      case Expect::kColon:
+        if (c != ':') return false;
+        ++i;
+        expect = Expect::kValue;
+        break;
+      case Expect::kFirstValue:
+      case Expect::kValue:
+        if (c == '{' || c == '[') {
+          if (open.size() == kMaxDepth) return false;
+          open.push_back(c);
+          expect = c == '{' ? Expect::kFirstName : Expect::kFirstValue;
+          ++i;
+        } else if (c == '"') {
+          std::size_t end = string_end(i);
+          if (end == std::string_view::npos) return true;
+          if (end == bad) return false;
+          i = end + 1;
+          expect = Expect::kNext;
+        } else if (c == '-' || std::isdigit(static_cast<unsigned char>(c))) {
+          i = text.find_first_not_of("0123456789+-.eE", i);
+          if (i == std::string_view::npos) return true;
+          expect = Expect::kNext;
+        } else if (c == 't' || c == 'f' || c == 'n') {
+          std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+          std::string_view written = text.substr(i, word.size());
+          if (word.substr(0, written.size()) != written) return false;
+          i += written.size();
+          expect = Expect::kNext;
+        } else {
+          return false;
+        }
+        break;
+      case Expect::kNext:
+        if (c != ',') return false;
+        ++i;
+        expect = open.back() == '{' ? Expect::kName : Expect::kValue;
+        break;
+    }
+  }
 }
 
 }  // namespace
@@ -125,7 +236,11 @@ SniffResult SniffBytes(std::string_view head) {
                 StartsWith(body, "<Events") || StartsWith(body, "<Event");
   if (body.starts_with("{")) {
     // JSON lines: the first line decides. When it is longer than the sniffed bytes, look for
-    // the member names that mark each kind instead.
+    // the member names that mark each kind instead; when they come only after the cut (an FDR
+    // ProcessRollup2 with a long CommandLine before its event_simpleName), the line must at
+    // least be the well-formed start of a JSON object. The reader then judges every line as
+    // it does in any JSON-lines file: an object of no known kind is counted as skipped, so a
+    // foreign JSON-lines file taken this way is a loaded file with no events, never rows.
     std::size_t newline = body.find('\n');
     bool known;
     if (newline != std::string_view::npos || head.size() < kSniffBytes) {
@@ -138,7 +253,8 @@ SniffResult SniffBytes(std::string_view head) {
       auto has = [&](std::string_view name) { return body.find(name) != std::string_view::npos; };
       known = has("\"event_simpleName\"") || has("\"UserSid_readable\"") ||
               (has("\"aid\"") && has("\"ComputerName\"")) ||
-              (has("\"EventID\"") && (has("\"Channel\"") || has("\"SourceName\"")));
+              (has("\"EventID\"") && (has("\"Channel\"") || has("\"SourceName\""))) ||
+              IsCutJsonObject(body);
     }
     if (known) {
       result.format = "json_lines";
@@ -195,9 +311,24 @@ Result<bool> Utf8Reader::ReadChunk(std::string* out, std::size_t max_bytes) {
     return !at_end;
   }
   raw_.append(read_buffer_.data(), n);
-  std::size_t used = Utf16LeToUtf8(raw_, at_end, out);
+  std::size_t used = Utf16LeToUtf8(raw_, at_end, out, &repairs_, raw_offset_);
   raw_.erase(0, used);
+  raw_offset_ += static_cast<std::int64_t>(used);
   return !at_end;
+}
+
+std::optional<std::string> Utf8Reader::RepairWarning() const {
+  if (repairs_.unpaired_surrogates == 0 && repairs_.odd_final_bytes == 0) return std::nullopt;
+  std::string reason;
+  if (repairs_.unpaired_surrogates > 0) {
+    reason = std::to_string(repairs_.unpaired_surrogates) + " unpaired UTF-16 surrogate" +
+             (repairs_.unpaired_surrogates == 1 ? "" : "s");
+  }
+  if (repairs_.odd_final_bytes > 0) {
+    reason += std::string(reason.empty() ? "" : " and ") + "a final odd byte";
+  }
+  return reason + " read as U+FFFD (the first at byte " + std::to_string(repairs_.first_offset) +
+         "; the file keeps what was written)";
 }
 
 std::int64_t Utf8Reader::SourceBytes(std::string_view utf8) const {

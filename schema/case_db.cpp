@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -19,11 +20,27 @@ extern const int kEmbeddedFileCount;
 
 namespace {
 
+// How long a statement waits for another connection's lock. Readers give up after 10 s. A
+// writer (ingest, detect) waits for a report or dry run holding a read snapshot of a case at rest
+// (rollback journal: the reader's shared lock keeps writers out until it ends).
 constexpr int kBusyTimeoutMs = 10000;
+constexpr int kWriterBusyTimeoutMs = 600000;
+
+// The operating system's reason for an I/O failure, as " (File too large)", or "" for any other
+// failure. SQLite says "disk I/O error" whether the disk is full, a file size limit is reached or
+// the device fails, and sometimes "database or disk is full" for ENOSPC; the errno of the system
+// call that failed tells a responder which, and whether freeing space will help.
+std::string SystemCause(sqlite3* db) {
+  int primary = sqlite3_extended_errcode(db) & 0xff;
+  if (primary != SQLITE_IOERR && primary != SQLITE_FULL && primary != SQLITE_CANTOPEN) return {};
+  int error = sqlite3_system_errno(db);
+  if (error == 0) return {};
+  return std::string(" (") + std::strerror(error) + ")";
+}
 
 Status SqliteError(sqlite3* db, std::string_view what) {
   int code = sqlite3_extended_errcode(db);
-  std::string message = std::string(what) + ": " + sqlite3_errmsg(db);
+  std::string message = std::string(what) + ": " + sqlite3_errmsg(db) + SystemCause(db);
   if ((code & 0xff) == SQLITE_READONLY) return {StatusCode::kReadOnly, message};
   if ((code & 0xff) == SQLITE_NOTADB || (code & 0xff) == SQLITE_CORRUPT) {
     return {StatusCode::kCorrupt, message};
@@ -42,6 +59,12 @@ int ReadOnlyAuthorizer(void*, int action, const char* arg1, const char*, const c
     case SQLITE_READ:
     case SQLITE_FUNCTION:
     case SQLITE_RECURSIVE:
+      return SQLITE_OK;
+    // BEGIN, COMMIT and ROLLBACK, so that a reader can keep one snapshot across statements
+    // (CaseDb::BeginRead). The kind of BEGIN is not told apart here, and need not be: BEGIN
+    // IMMEDIATE or EXCLUSIVE asks for a write lock, which query_only and the read-only open
+    // refuse. SAVEPOINT stays refused.
+    case SQLITE_TRANSACTION:
       return SQLITE_OK;
     case SQLITE_PRAGMA: {  // not query_only, which guards the connection, in any spelling
       if (arg1 == nullptr) return SQLITE_DENY;
@@ -241,7 +264,8 @@ Result<std::unique_ptr<CaseDb>> CaseDb::Open(const std::string& path, OpenMode m
     int flags = mode == OpenMode::kReadOnly  ? SQLite::OPEN_READONLY
                 : mode == OpenMode::kResults ? SQLite::OPEN_READWRITE
                                              : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db = std::make_unique<SQLite::Database>(path, flags, kBusyTimeoutMs);
+    db = std::make_unique<SQLite::Database>(
+        path, flags, mode == OpenMode::kReadOnly ? kBusyTimeoutMs : kWriterBusyTimeoutMs);
   } catch (const SQLite::Exception& e) {
     return Status(StatusCode::kIoError, "cannot open case database " + path + ": " + e.what());
   }
@@ -333,11 +357,25 @@ Status CaseDb::Exec(std::string_view sql) {
   char* error = nullptr;
   int rc = sqlite3_exec(db_->getHandle(), text.c_str(), nullptr, nullptr, &error);
   if (rc == SQLITE_OK) return Status::Ok();
-  std::string message = error ? error : sqlite3_errstr(rc);
+  std::string message = (error ? error : sqlite3_errstr(rc)) + SystemCause(db_->getHandle());
   sqlite3_free(error);
   Status status = SqliteError(db_->getHandle(), "SQL failed");
   return Status(status.code(), "SQL failed: " + message);
 }
+
+Status CaseDb::BeginRead() {
+  QUARRY_RETURN_IF_ERROR(Exec("BEGIN DEFERRED"));
+  // A deferred transaction takes its snapshot at its first read: read now, so that the
+  // snapshot is the case as it is at this call rather than at the caller's first statement.
+  Result<std::int64_t> read = QueryInt("SELECT count(*) FROM sqlite_schema");
+  if (!read.ok()) {
+    (void)Exec("ROLLBACK");
+    return read.status();
+  }
+  return Status::Ok();
+}
+
+Status CaseDb::EndRead() { return Exec("COMMIT"); }
 
 Result<Statement> CaseDb::Prepare(std::string_view sql, std::string_view* tail) {
   sqlite3_stmt* stmt = nullptr;

@@ -113,6 +113,17 @@ class CaseDb {
   /// Runs a query that returns one integer (COUNT(*), PRAGMA user_version).
   Result<std::int64_t> QueryInt(std::string_view sql);
 
+  /// Starts a read transaction and takes its snapshot at once: until EndRead(), every statement
+  /// on this connection sees the case as it was at this call, whatever other connections commit
+  /// meanwhile. For a reader whose statements must agree with each other (`quarry report`,
+  /// `detect --dry-run`); allowed in every mode. While ingest writes (WAL) it costs the writer
+  /// nothing; on a case at rest (rollback journal) it holds a shared lock until EndRead(), so an
+  /// ingest starting meanwhile waits for it (up to the busy timeout, 10 s). Fails when a
+  /// transaction is open already.
+  Status BeginRead();
+  /// Ends the read transaction BeginRead() started (COMMIT; nothing was written).
+  Status EndRead();
+
   std::int64_t LastInsertRowId() const;
   /// The SQLite connection, for registering SQL functions (query/sql_functions.h).
   sqlite3* handle() const;

@@ -257,6 +257,48 @@ TEST(ArchiveTest, DecompressionBombStopsAtTheExpansionLimit) {
   EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM input_files WHERE format = 'zip'"), 0);
 }
 
+TEST(ArchiveTest, AnLzmaDictionaryOverTheLimitIsRefusedBeforeItFillsMemory) {
+  // Found by fuzz_archive: libarchive allocates the dictionary a zip LZMA member (method 14)
+  // declares, up to 4 GB, and keeps up to that much of the member's output in it. Before the
+  // limit, this 47 KB zip of 320 MB of zeros peaked at 333 MiB declaring 1,536 MB and at 21 MiB
+  // with its honest 8 MB. Python's zipfile writes the LZMA member (libarchive 3.6 cannot).
+  TempDir dir;
+  // honest.zip as zipfile writes it (an 8 MB dictionary); greedy.zip the same bytes declaring
+  // 1,536 MB (a stream made for a small dictionary decodes with any larger one).
+  const std::string script =
+      "import struct, sys, zipfile\n"
+      "honest, greedy = sys.argv[1], sys.argv[2]\n"
+      "with zipfile.ZipFile(honest, 'w', zipfile.ZIP_LZMA) as z:\n"
+      "    z.writestr('zeros.bin', bytes(320 << 20))\n"
+      "data = bytearray(open(honest, 'rb').read())\n"
+      "name, extra = struct.unpack_from('<HH', data, 26)\n"
+      "at = 30 + name + extra + 4 + 1  # version, properties size, lc/lp/pb\n"
+      "assert struct.unpack_from('<I', data, at)[0] == 8 << 20\n"
+      "struct.pack_into('<I', data, at, 1536 << 20)\n"
+      "open(greedy, 'wb').write(data)\n";
+  RunResult made = RunProgram("/usr/bin/python3",
+                              {"-c", script, dir.File("honest.zip"), dir.File("greedy.zip")});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ASSERT_LT(fs::file_size(dir.File("greedy.zip")), std::uintmax_t{1} << 20);
+  ChildResult honest = RunQuarryChild({"ingest", "--db", dir.File("c.db"), dir.File("honest.zip")});
+  EXPECT_EQ(honest.exit_code, 0) << honest.err;
+  EXPECT_NE(honest.err.find("honest.zip!zeros.bin: skipped (not an event source"),
+            std::string::npos)
+      << honest.err;
+  ChildResult greedy = RunQuarryChild({"ingest", "--db", dir.File("c.db"), dir.File("greedy.zip")});
+  EXPECT_EQ(greedy.exit_code, 1) << greedy.err;
+  EXPECT_NE(greedy.err.find("greedy.zip!zeros.bin: failed (the archive's compression asks for "),
+            std::string::npos)
+      << greedy.err;
+  EXPECT_NE(greedy.err.find("MB of memory (a dictionary over 256 MB; a memory bomb?); reading "
+                            "stopped at member zeros.bin"),
+            std::string::npos)
+      << greedy.err;
+  EXPECT_LT(greedy.peak_rss_bytes, std::int64_t{200} << 20);
+  RecordProperty("peak_rss_mib_honest", static_cast<int>(honest.peak_rss_bytes >> 20));
+  RecordProperty("peak_rss_mib_greedy", static_cast<int>(greedy.peak_rss_bytes >> 20));
+}
+
 TEST(ArchiveTest, InterruptedArchiveIsResumedMemberByMember) {
   TempDir dir;
   WriteArchive(dir.File("p.zip"), "zip",

@@ -138,15 +138,71 @@ TEST(CaseDbTest, ReadOnlyRefusesEveryWriteAndLeavesTheFileUnchanged) {
        {"INSERT INTO input_files (path, sha256, size_bytes, status, ingested_at, "
         "quarry_version) VALUES ('a', 'b', 1, 'skipped', 'now', 'x')",
         "DELETE FROM process_events", "DROP VIEW processes", "PRAGMA query_only = OFF",
-        "PRAGMA QUERY_ONLY = 0", "PRAGMA user_version = 99", "CREATE TABLE t (x)"}) {
+        "PRAGMA QUERY_ONLY = 0", "PRAGMA user_version = 99", "CREATE TABLE t (x)", "SAVEPOINT s",
+        "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"}) {
     EXPECT_FALSE(db->Exec(sql).ok()) << sql;
   }
   EXPECT_FALSE(db->Exec("ATTACH DATABASE '" + dir.File("new.db") + "' AS x").ok());
   EXPECT_FALSE(db->Exec("VACUUM INTO '" + dir.File("copy.db") + "'").ok());
   EXPECT_FALSE(std::filesystem::exists(dir.File("new.db")));
   EXPECT_FALSE(std::filesystem::exists(dir.File("copy.db")));
+  // BEGIN is allowed, for one snapshot across statements (BeginRead); a write inside is not.
+  EXPECT_FALSE(db->Exec("BEGIN; INSERT INTO input_files (path, sha256, size_bytes, status, "
+                        "ingested_at, quarry_version) VALUES ('a', 'b', 1, 'skipped', 'now', 'x')")
+                   .ok());
+  EXPECT_TRUE(db->Exec("ROLLBACK").ok());
   db.reset();
   EXPECT_EQ(ingest::Sha256OfFile(path).value(), before.value());
+}
+
+TEST(CaseDbTest, AReadTransactionSeesOneSnapshotWhileAnotherConnectionCommits) {
+  // What `quarry report` and `detect --dry-run` rely on: a read-only connection keeps the case
+  // as it was at BeginRead() while ingest (another connection, WAL) commits a file.
+  TempDir dir;
+  const std::string path = dir.File("case.db");
+  auto writer = OpenCase(path, OpenMode::kReadWrite);
+  auto add_file = [&](const std::string& sha256) {
+    return writer->Exec(
+        "INSERT INTO input_files (path, sha256, size_bytes, status, ingested_at, "
+        "quarry_version) VALUES ('f', '" +
+        sha256 + "', 1, 'loaded', 'now', 'x')");
+  };
+  ASSERT_TRUE(add_file("a").ok());
+  auto reader = OpenCase(path, OpenMode::kReadOnly);
+  const std::string count = "SELECT count(*) FROM input_files";
+
+  // Without a read transaction each statement sees the latest commit: the test can tell.
+  EXPECT_EQ(QueryInt(reader.get(), count), 1);
+  ASSERT_TRUE(add_file("b").ok());
+  EXPECT_EQ(QueryInt(reader.get(), count), 2);
+
+  Status begun = reader->BeginRead();
+  ASSERT_TRUE(begun.ok()) << begun.message();
+  ASSERT_TRUE(add_file("c").ok());  // committed after BeginRead, before the first count
+  EXPECT_EQ(QueryInt(reader.get(), count), 2);
+  ASSERT_TRUE(writer->Exec("BEGIN IMMEDIATE").ok());  // a file in one transaction, as ingest
+  ASSERT_TRUE(add_file("d").ok());
+  ASSERT_TRUE(add_file("e").ok());
+  ASSERT_TRUE(writer->Exec("COMMIT").ok());
+  EXPECT_EQ(QueryInt(reader.get(), count), 2);
+  EXPECT_EQ(QueryInt(reader.get(), "SELECT count(*) FROM input_files WHERE sha256 = 'e'"), 0);
+  Status ended = reader->EndRead();
+  ASSERT_TRUE(ended.ok()) << ended.message();
+  EXPECT_EQ(QueryInt(reader.get(), count), 5);
+
+  // Still read-only inside a read transaction: BEGIN is allowed, a write lock and SAVEPOINT
+  // are not, and a second BEGIN fails rather than nesting.
+  ASSERT_TRUE(reader->BeginRead().ok());
+  EXPECT_FALSE(reader->BeginRead().ok());
+  EXPECT_FALSE(reader
+                   ->Exec("INSERT INTO input_files (path, sha256, size_bytes, status, "
+                          "ingested_at, quarry_version) VALUES ('f', 'z', 1, 'loaded', 'n', 'x')")
+                   .ok());
+  EXPECT_FALSE(reader->Exec("SAVEPOINT s").ok());
+  ASSERT_TRUE(reader->EndRead().ok());
+  EXPECT_FALSE(reader->Exec("BEGIN IMMEDIATE").ok());
+  EXPECT_FALSE(reader->Exec("BEGIN EXCLUSIVE").ok());
+  EXPECT_EQ(QueryInt(reader.get(), count), 5);
 }
 
 class ProcessesViewTest : public ::testing::Test {

@@ -1,7 +1,8 @@
 // Hostile input through `quarry ingest`: a 200 MB line, deep nesting, bytes that are not UTF-8,
-// unpaired UTF-16 surrogates, NUL characters, numbers that overflow, times Windows cannot record
-// and DTD entities. Each gives a warning or a clear error, the good records around it load, and
-// the ingest stays within a memory bound (peak RSS of the quarry process, not a timing).
+// unpaired UTF-16 surrogates, NUL characters, numbers that overflow, times Windows cannot record,
+// DTD entities, and a JSON-lines first line longer than the sniff window. Each gives a warning or a
+// clear error, the good records around it load, and the ingest stays within a memory bound (peak
+// RSS of the quarry process, not a timing).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -295,38 +296,58 @@ TEST(HostileInputTest, BytesThatAreNotUtf8AreReadAsReplacementCharactersWithAWar
             "raw record keeps what was written)\"}\n");
 }
 
-TEST(HostileInputTest, UnpairedUtf16SurrogatesAreReadAsReplacementCharacters) {
-  TempDir dir;
-  // UTF-16LE with a BOM: a lone high surrogate, a lone low surrogate, a high surrogate at a
-  // value's end, and a proper pair (U+1F600) that must survive.
-  SysmonValues values;
-  values.record_id = "2";
-  values.command_line = "a{D800}b{DC00}c{1F600}d{D83D}";
-  std::string text = SysmonEvent(1) + "\r\n" + SysmonEvent(values) + "\r\n" + SysmonEvent(3);
+// `text` as UTF-16LE after a BOM, with {XXXX} written as that code point (two units above
+// FFFF), so that lone surrogates can be written. `first_surrogate`, when given, receives the
+// byte offset of the first unit in D800-DFFF that is not part of a pair written as one {X}.
+std::string Utf16Le(const std::string& text, std::int64_t* first_surrogate = nullptr) {
   std::string utf16 = "\xFF\xFE";
   auto unit = [&](unsigned u) {
     utf16.push_back(static_cast<char>(u & 0xFF));
     utf16.push_back(static_cast<char>(u >> 8));
   };
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '{') {
-      std::size_t close = text.find('}', i);
-      unsigned cp =
-          static_cast<unsigned>(std::stoul(text.substr(i + 1, close - i - 1), nullptr, 16));
-      if (cp >= 0x10000) {
-        unit(0xD800 + ((cp - 0x10000) >> 10));
-        unit(0xDC00 + ((cp - 0x10000) & 0x3FF));
-      } else {
-        unit(cp);
-      }
-      i = close;
-    } else {
+    std::size_t close = text.find('}', i);
+    if (text[i] != '{' || close == std::string::npos || close == i + 1 ||
+        text.find_first_not_of("0123456789ABCDEF", i + 1) != close) {
       unit(static_cast<unsigned char>(text[i]));
+      continue;
     }
+    unsigned cp = static_cast<unsigned>(std::stoul(text.substr(i + 1, close - i - 1), nullptr, 16));
+    if (cp >= 0x10000) {
+      unit(0xD800 + ((cp - 0x10000) >> 10));
+      unit(0xDC00 + ((cp - 0x10000) & 0x3FF));
+    } else {
+      if (cp >= 0xD800 && cp <= 0xDFFF && first_surrogate && *first_surrogate < 0)
+        *first_surrogate = static_cast<std::int64_t>(utf16.size());
+      unit(cp);
+    }
+    i = close;
   }
-  WriteFile(dir.File("utf16.xml"), utf16);
+  return utf16;
+}
+
+TEST(HostileInputTest, UnpairedUtf16SurrogatesAreReadAsReplacementCharactersWithOneWarning) {
+  TempDir dir;
+  // UTF-16LE with a BOM: a lone high surrogate, a lone low surrogate, a high surrogate at a
+  // value's end, and a proper pair (U+1F600) that must survive.
+  SysmonValues values;
+  values.record_id = "2";
+  values.command_line = "a{D800}b{DC00}c{1F600}d{D83D}";
+  std::int64_t first_xml = -1;
+  WriteFile(
+      dir.File("utf16.xml"),
+      Utf16Le(SysmonEvent(1) + "\r\n" + SysmonEvent(values) + "\r\n" + SysmonEvent(3), &first_xml));
+  // The same in JSON lines (FDR as UTF-16), and a clean UTF-16 file that must stay silent.
+  std::int64_t first_json = -1;
+  WriteFile(dir.File("utf16.jsonl"),
+            Utf16Le(FdrLine("good") + "\n" +
+                        FdrLine("bad", {{"CommandLine", "\"a{DC00}b{1F600}\""}}) + "\n",
+                    &first_json));
+  WriteFile(dir.File("clean16.jsonl"), Utf16Le(FdrLine("clean", {{"CommandLine", "\"{1F600}\""}})));
   Ingest(dir, dir.File("utf16.xml"));
-  EXPECT_EQ(Count(dir, "SELECT count(*) FROM process_events"), 3);
+  Ingest(dir, dir.File("utf16.jsonl"));
+  Ingest(dir, dir.File("clean16.jsonl"));
+  EXPECT_EQ(Count(dir, "SELECT count(*) FROM process_events"), 6);
   auto db = OpenCase(dir.File("case.db"), schema::OpenMode::kReadOnly);
   ASSERT_TRUE(db);
   auto statement = db->Prepare("SELECT process FROM process_events WHERE record_id = 2");
@@ -334,6 +355,99 @@ TEST(HostileInputTest, UnpairedUtf16SurrogatesAreReadAsReplacementCharacters) {
   Result<bool> row = statement->Step();
   ASSERT_TRUE(row.ok() && *row);
   EXPECT_EQ(statement->ColumnText(0), "a\uFFFDb\uFFFDc\U0001F600d\uFFFD");
+  // One field warning per file that had any, with the count and where the first one is; the
+  // files' warning counts include it.
+  EXPECT_EQ(
+      QueryJsonl(db.get(), "SELECT substr(f.path, " + std::to_string(dir.path().size() + 2) +
+                               ") AS file, f.warnings, w.byte_offset, w.severity, w.reason "
+                               "FROM ingest_warnings AS w JOIN input_files AS f USING "
+                               "(file_id) ORDER BY f.file_id"),
+      "{\"file\": \"utf16.xml\", \"warnings\": 1, \"byte_offset\": " + std::to_string(first_xml) +
+          ", \"severity\": \"field\", \"reason\": \"3 unpaired UTF-16 surrogates read as "
+          "U+FFFD (the first at byte " +
+          std::to_string(first_xml) +
+          "; the file keeps what was written)\"}\n"
+          "{\"file\": \"utf16.jsonl\", \"warnings\": 1, \"byte_offset\": " +
+          std::to_string(first_json) +
+          ", \"severity\": \"field\", \"reason\": \"1 unpaired UTF-16 surrogate read as "
+          "U+FFFD (the first at byte " +
+          std::to_string(first_json) + "; the file keeps what was written)\"}\n");
+  EXPECT_EQ(QueryInt(db.get(),
+                     "SELECT sum(warnings) FROM input_files WHERE path LIKE "
+                     "'%clean16.jsonl'"),
+            0);
+  *statement = schema::Statement();  // finalized, so that the case can be closed for the ingest
+  db.reset();
+  // A file cut in the middle of its last code unit: the odd byte is counted the same way.
+  const std::string odd = Utf16Le(FdrLine("odd") + "\n") + "x";
+  WriteFile(dir.File("odd16.jsonl"), odd);
+  Ingest(dir, dir.File("odd16.jsonl"));
+  EXPECT_EQ(CountFieldWarnings(dir, "a final odd byte read as U+FFFD (the first at byte " +
+                                        std::to_string(odd.size() - 1) +
+                                        "; the file keeps what was written)"),
+            1);
+}
+
+TEST(HostileInputTest, NxlogAndLookupRecordsGetTheFieldWarningOfWhatWasRepaired) {
+  // The JSON parser's repairs (bytes that are not UTF-8, numbers past 64 bits) are a field
+  // warning for every kind of JSON line that loads, not for CrowdStrike events only.
+  TempDir dir;
+  std::string nxlog = ReadFile(SourcePath("fixtures/ingest/nxlog_windows_events.jsonl"));
+  nxlog = nxlog.substr(0, nxlog.find('\n'));  // a Sysmon EventID 1
+  const std::string command = "\"CommandLine\": \"SCHTASKS";
+  ASSERT_NE(nxlog.find(command), std::string::npos);
+  nxlog.replace(nxlog.find(command), command.size(), command + "\xff");
+  WriteFile(dir.File("nxlog.jsonl"), nxlog + "\n");
+  WriteFile(dir.File("aidmaster.jsonl"),
+            "{\"aid\": \"0a1b2c3d4e5f60718293a4b5c6d7e8f9\", \"ComputerName\": \"WKS\xff-02\", "
+            "\"Time\": \"1773000000.100\"}\n");
+  WriteFile(dir.File("userinfo.jsonl"),
+            "{\"UserSid_readable\": \"S-1-5-21-1-2-3-1141\", \"UserName\": \"r.singh\", "
+            "\"LogonCount\": 99999999999999999999999, \"_time\": \"1773000000.576\"}\n");
+  for (const char* name : {"nxlog.jsonl", "aidmaster.jsonl", "userinfo.jsonl"}) {
+    ChildResult run = Ingest(dir, dir.File(name));
+    EXPECT_NE(run.out.find("1 files: 1 loaded"), std::string::npos) << name << ": " << run.out;
+  }
+  EXPECT_EQ(Count(dir,
+                  "SELECT count(*) FROM process_events WHERE process LIKE 'SCHTASKS%' AND "
+                  "instr(process, char(65533)) > 0"),
+            1);
+  EXPECT_EQ(Query(dir, "SELECT substr(f.path, " + std::to_string(dir.path().size() + 2) +
+                           ") AS file, f.warnings, w.byte_offset, w.line, w.severity, w.reason "
+                           "FROM ingest_warnings AS w JOIN input_files AS f USING (file_id) "
+                           "ORDER BY f.file_id"),
+            "{\"file\": \"nxlog.jsonl\", \"warnings\": 1, \"byte_offset\": 0, \"line\": 1, "
+            "\"severity\": \"field\", \"reason\": \"bytes that are not UTF-8 read as U+FFFD (the "
+            "raw record keeps what was written)\"}\n"
+            "{\"file\": \"aidmaster.jsonl\", \"warnings\": 1, \"byte_offset\": 0, \"line\": 1, "
+            "\"severity\": \"field\", \"reason\": \"bytes that are not UTF-8 read as U+FFFD (the "
+            "raw record keeps what was written)\"}\n"
+            "{\"file\": \"userinfo.jsonl\", \"warnings\": 1, \"byte_offset\": 0, \"line\": 1, "
+            "\"severity\": \"field\", \"reason\": \"numbers too large for 64 bits read as text "
+            "(the raw record keeps what was written)\"}\n");
+}
+
+TEST(HostileInputTest, AJsonLinesFileWhoseFirstLineIsLongerThanTheSniffWindowLoads) {
+  // FDR writes CommandLine before event_simpleName; a 100 KiB command line pushes the member
+  // that names the kind past the 64 KiB the sniff sees. Before, the file was skipped as "not
+  // an event source".
+  TempDir dir;
+  const std::string long_command = "powershell.exe -enc " + std::string(100 * 1024, 'A');
+  // The command line first, then the members that name the kind (event_simpleName, aid and
+  // ComputerName).
+  const std::string command_member = "\"CommandLine\": \"" + long_command + "\"";
+  std::string first = FdrLine("long", {{"CommandLine", "\"" + long_command + "\""}});
+  first.erase(first.find(", " + command_member), command_member.size() + 2);
+  first.insert(1, command_member + ", ");
+  for (const char* name : {"event_simpleName", "aid", "ComputerName"})
+    ASSERT_GT(first.find(std::string("\"") + name + "\""), 64u * 1024) << name;
+  WriteFile(dir.File("long-first-line.jsonl"), first + "\n" + FdrLine("short") + "\n");
+  Ingest(dir, dir.File("long-first-line.jsonl"));
+  EXPECT_EQ(Query(dir, "SELECT status, format, events_loaded, warnings FROM input_files"),
+            "{\"status\": \"loaded\", \"format\": \"json_lines\", \"events_loaded\": 2, "
+            "\"warnings\": 0}\n");
+  EXPECT_EQ(Count(dir, "SELECT length(process) FROM process_events WHERE record_offset = 0"),
+            static_cast<std::int64_t>(long_command.size()));
 }
 
 TEST(HostileInputTest, NulCharactersDoNotCutAValueShort) {

@@ -180,5 +180,47 @@ TEST(JsonSniffTest, RecognisesKnownJsonAndSkipsOtherJson) {
   }
 }
 
+TEST(JsonSniffTest, AFirstLineLongerThanTheWindowIsJudgedByItsStart) {
+  // FDR writes CommandLine before event_simpleName: with a long command line the member that
+  // names the kind comes after the 64 KiB the sniff sees. A cut line that is the well-formed
+  // start of a JSON object is taken as JSON lines (the reader then judges each line); anything
+  // else that starts with `{` is not.
+  TempDir dir;
+  const std::string text(100 * 1024, 'a');
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += R"({"a": )";
+  struct Case {
+    std::string first_line;
+    std::string format;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"CommandLine": "cmd.exe /c )" + text + R"(", "event_simpleName": "PR2"})",
+            "json_lines"},
+           {R"({"Message": "Process Create:\r\n)" + text + R"(", "EventID": 1})", "json_lines"},
+           {R"( {"n": -1.5e3, "t": true, "z": null, "o": {"a": [1, "\u00e9\\", {}]}, "s": ")" +
+                text + R"("})",
+            "json_lines"},
+           {R"({")" + text + R"(": 1})", "json_lines"},  // cut inside a member name
+           {"{" + text + "}", ""},                       // not a member name
+           {R"({"a": 1} )" + text, ""},                  // the object ends, the line goes on
+           {R"({"a": 1}{"b": ")" + text + R"("})", ""},
+           {"{\"a\": \"x\x01y" + text + "\"}", ""},           // a control character in a string
+           {R"({"a": "\q)" + text + R"("})", ""},             // an escape JSON does not have
+           {R"({"a" 1, "s": ")" + text + R"("})", ""},        // no colon
+           {R"({"a": tru, "s": ")" + text + R"("})", ""},     // a broken literal
+           {R"({"a": [1, 2}, "s": ")" + text + R"("})", ""},  // brackets that do not match
+           {std::string(40, '{') + text, ""},
+           {deep + "\"" + text, ""},  // nested deeper than any event source writes
+       }) {
+    WriteFile(dir.File("f"), c.first_line + "\n{\"event_simpleName\": \"ProcessRollup2\"}\n");
+    Result<ingest::SniffResult> sniff = ingest::SniffFile(dir.File("f"));
+    ASSERT_TRUE(sniff.ok());
+    EXPECT_EQ(sniff->format, c.format) << c.first_line.substr(0, 60);
+    if (c.format.empty()) {
+      EXPECT_NE(sniff->reason.find("not an event source"), std::string::npos);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace quarry::testing

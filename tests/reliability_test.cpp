@@ -1,6 +1,7 @@
 // Reliability: the evidence stays as ingest wrote it, a killed ingest or a full disk re-runs to
 // the same case, readers work while ingest writes, detect --dry-run writes nothing and counts
-// what detect writes, and verify notices changed inputs.
+// what detect writes, verify notices changed inputs, and ingest notices an input that changes
+// while it is read.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -237,6 +238,30 @@ TEST(ReliabilityTest, VerifyNoticesChangedAndMissingInputs) {
   EXPECT_NE(run.out.find("unreadable"), std::string::npos) << run.out;
 }
 
+TEST(ReliabilityTest, AFileThatChangesBetweenItsHashAndItsReadIsNotRecorded) {
+  // Ingest hashes a file, then reads it and hashes what it read; a difference means the file
+  // changed in between and nothing of it is kept. Linux's /proc/sys/kernel/random/uuid is a
+  // regular file that holds a new random UUID at every open: a file that changes between any
+  // two reads, without a writer racing the test. boot_id, which does not change, is the
+  // control. (Not an event file, so this is the path of a file that is not an event source;
+  // an event file is compared the same way after decoding, WriteEventFile in ingest.cpp.)
+  ASSERT_TRUE(std::filesystem::exists("/proc/sys/kernel/random/uuid")) << "needs Linux /proc";
+  TempDir dir;
+  const std::string db = dir.File("case.db");
+  RunResult changing = RunQuarry({"ingest", "--db", db, "/proc/sys/kernel/random/uuid"});
+  EXPECT_EQ(changing.exit_code, 1) << changing.err;
+  EXPECT_NE(changing.err.find("/proc/sys/kernel/random/uuid: failed (the file changed while it "
+                              "was read)"),
+            std::string::npos)
+      << changing.err;
+  RunResult fixed = RunQuarry({"ingest", "--db", db, "/proc/sys/kernel/random/boot_id"});
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+  auto case_db = OpenCase(db, schema::OpenMode::kReadOnly);
+  ASSERT_TRUE(case_db);
+  EXPECT_EQ(QueryJsonl(case_db.get(), "SELECT path, status FROM input_files"),
+            "{\"path\": \"/proc/sys/kernel/random/boot_id\", \"status\": \"skipped\"}\n");
+}
+
 TEST(ReliabilityTest, IngestKilledAtAnyPointRerunsToTheSameCase) {
   TempDir dir;
   std::vector<std::string> inputs = WriteInputs(dir, 4, 4000);
@@ -285,20 +310,38 @@ TEST(ReliabilityTest, QueriesWhileIngestWritesNeverSeeALock) {
   EXPECT_GE(queries, 2) << "ingest ended before readers could overlap it";
 }
 
+// What the full-disk tests start from: 4 files of kFullDiskEventsPerFile events ingested once
+// without a limit into whole.db, its evidence digest and size, and the arguments of that
+// ingest (args[2] is the case, for the caller to point elsewhere).
+constexpr int kFullDiskEventsPerFile = 4000;
+struct FullDiskCase {
+  std::vector<std::string> args;
+  std::string expected;  // EvidenceDigest of the uninterrupted case
+  std::int64_t whole_bytes = 0;
+};
+
+FullDiskCase IngestWithoutALimit(const TempDir& dir) {
+  FullDiskCase full;
+  std::vector<std::string> inputs = WriteInputs(dir, 4, kFullDiskEventsPerFile);
+  full.args = {"ingest", "--db", dir.File("whole.db")};
+  full.args.insert(full.args.end(), inputs.begin(), inputs.end());
+  RunResult run = RunQuarry(full.args);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  full.expected = EvidenceDigest(dir.File("whole.db"));
+  full.whole_bytes = static_cast<std::int64_t>(std::filesystem::file_size(dir.File("whole.db")));
+  return full;
+}
+
 TEST(ReliabilityTest, AFullDiskAtTheLastCheckpointIsReported) {
   // Room for the whole -wal but not for moving it into the case: every file is in the -wal,
   // and ingest must say that the case needs it rather than exit 0.
   TempDir dir;
-  std::vector<std::string> inputs = WriteInputs(dir, 4, 4000);
-  std::vector<std::string> args = {"ingest", "--db", dir.File("whole.db")};
-  args.insert(args.end(), inputs.begin(), inputs.end());
-  ASSERT_EQ(RunQuarry(args).exit_code, 0);
-  const std::string expected = EvidenceDigest(dir.File("whole.db"));
-  const auto whole_bytes =
-      static_cast<std::int64_t>(std::filesystem::file_size(dir.File("whole.db")));
+  FullDiskCase whole = IngestWithoutALimit(dir);
+  ASSERT_FALSE(HasFailure()) << "the ingest without a limit failed";
+  std::vector<std::string> args = whole.args;
   args[2] = dir.File("full.db");
   ChildOptions small_disk;
-  small_disk.max_file_bytes = whole_bytes * 2 / 3;
+  small_disk.max_file_bytes = whole.whole_bytes * 2 / 3;
   ChildResult full = RunQuarryChild(args, small_disk);
   EXPECT_EQ(full.exit_code, 1) << full.err;
   EXPECT_NE(full.err.find("-wal but could not be written into the case (disk full?)"),
@@ -306,26 +349,24 @@ TEST(ReliabilityTest, AFullDiskAtTheLastCheckpointIsReported) {
       << full.err;
   RunResult rerun = RunQuarry(args);
   ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
-  EXPECT_EQ(EvidenceDigest(dir.File("full.db")), expected);
+  EXPECT_EQ(EvidenceDigest(dir.File("full.db")), whole.expected);
 }
 
 TEST(ReliabilityTest, AFullDiskFailsTheIngestCleanlyAndARerunCompletesIt) {
   // RLIMIT_FSIZE stands for a small disk: a write that would take a file of the case past it
   // fails (EFBIG, as ENOSPC on a full disk), without root or a mount.
   TempDir dir;
-  const int kEventsPerFile = 4000;
-  std::vector<std::string> inputs = WriteInputs(dir, 4, kEventsPerFile);
-  std::vector<std::string> args = {"ingest", "--db", dir.File("whole.db")};
-  args.insert(args.end(), inputs.begin(), inputs.end());
-  ASSERT_EQ(RunQuarry(args).exit_code, 0);
-  const std::string expected = EvidenceDigest(dir.File("whole.db"));
-  const auto whole_bytes =
-      static_cast<std::int64_t>(std::filesystem::file_size(dir.File("whole.db")));
+  const int kEventsPerFile = kFullDiskEventsPerFile;
+  FullDiskCase whole = IngestWithoutALimit(dir);
+  ASSERT_FALSE(HasFailure()) << "the ingest without a limit failed";
+  std::vector<std::string> args = whole.args;
+  const std::string& expected = whole.expected;
+  const std::int64_t whole_bytes = whole.whole_bytes;
   int partly_loaded = 0;
   // The first file is the largest part of the case: it holds the raw records kept as text to
   // train the compression dictionary (docs/schema.md, "Raw records").
-  for (std::int64_t limit : {whole_bytes / 64, whole_bytes / 8, whole_bytes * 3 / 10,
-                             whole_bytes * 6 / 10}) {
+  for (std::int64_t limit :
+       {whole_bytes / 64, whole_bytes / 8, whole_bytes * 3 / 10, whole_bytes * 6 / 10}) {
     const std::string db = dir.File("full-" + std::to_string(limit) + ".db");
     args[2] = db;
     ChildOptions small_disk;
@@ -334,6 +375,11 @@ TEST(ReliabilityTest, AFullDiskFailsTheIngestCleanlyAndARerunCompletesIt) {
     EXPECT_EQ(full.exit_code, 1) << "limit " << limit << ": " << full.err;
     EXPECT_NE(full.err.find("error"), std::string::npos) << full.err;
     EXPECT_NE(full.err.find("disk"), std::string::npos) << full.err;
+    // The cause, from the system call that failed (sqlite3_system_errno): EFBIG here, "No
+    // space left on device" on a full disk. SQLite alone says only "disk I/O error".
+    EXPECT_NE(full.err.find("(File too large)"), std::string::npos) << full.err;
+    EXPECT_NE(full.err.find("writing "), std::string::npos) << full.err;  // which file
+    RecordProperty("message_at_" + std::to_string(limit) + "_bytes", full.err);
     {
       auto case_db = OpenCase(db, schema::OpenMode::kReadOnly);
       ASSERT_TRUE(case_db);
@@ -367,6 +413,37 @@ TEST(ReliabilityTest, AFullDiskFailsTheIngestCleanlyAndARerunCompletesIt) {
               "{\"integrity_check\": \"ok\"}\n");
   }
   EXPECT_GE(partly_loaded, 1) << "no limit let some files load before the disk was full";
+}
+
+// A report keeps one snapshot (CaseDb::BeginRead); on a case at rest that is a shared lock, and
+// an ingest started meanwhile must wait for it, not fail with "database is locked" after the
+// 10 s a reader waits.
+TEST(ReliabilityTest, AnIngestWaitsForAReportsSnapshotInsteadOfFailing) {
+  TempDir dir;
+  const std::string db = dir.File("case.db");
+  ASSERT_EQ(RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo/FS01")}).exit_code, 0);
+  auto reader = OpenCase(db, schema::OpenMode::kReadOnly);
+  ASSERT_TRUE(reader);
+  ASSERT_TRUE(reader->BeginRead().ok());
+  const std::int64_t before = QueryInt(reader.get(), "SELECT count(*) FROM process_events");
+  RunResult ingest;
+  auto started = std::chrono::steady_clock::now();
+  std::thread writer([&] {
+    ingest = RunQuarry({"ingest", "--db", db, SourcePath("fixtures/ingest")});
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(12));
+  // Still the snapshot taken before the ingest started.
+  EXPECT_EQ(QueryInt(reader.get(), "SELECT count(*) FROM process_events"), before);
+  ASSERT_TRUE(reader->EndRead().ok());
+  reader.reset();
+  writer.join();
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_EQ(ingest.exit_code, 0) << ingest.err;
+  EXPECT_EQ(ingest.err.find("locked"), std::string::npos) << ingest.err;
+  EXPECT_GE(waited, 12.0);
+  auto after = OpenCase(db, schema::OpenMode::kReadOnly);
+  ASSERT_TRUE(after);
+  EXPECT_GT(QueryInt(after.get(), "SELECT count(*) FROM process_events"), before);
 }
 
 // The number in `html` after `before` (digits only), or -1.
