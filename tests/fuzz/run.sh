@@ -65,6 +65,20 @@ fi
 
 for f in "$root"/query/builtin/detections/*.yml; do sed -n "s/^search: '\(.*\)'$/\1/p" "$f"; done \
   > "$corpus/spl/builtin"
+# The ESCU library's searches (read from ../shared, not copied), with its macros loaded by the
+# harness (QUARRY_FUZZ_MACROS), so that the compiler sees every construct the library uses.
+escu="$root/../shared/realdata/security_content/escu"
+if [[ -d "$escu/detections" ]]; then
+  python3 - "$escu/detections" "$corpus/spl" <<'PY'
+import hashlib, pathlib, sys, yaml
+out = pathlib.Path(sys.argv[2])
+for f in sorted(pathlib.Path(sys.argv[1]).glob("*.yml")):
+    search = (yaml.safe_load(f.read_text()) or {}).get("search")
+    if isinstance(search, str):
+        (out / ("escu-" + hashlib.md5(search.encode()).hexdigest()[:12])).write_text(search)
+PY
+  export QUARRY_FUZZ_MACROS="$escu/macros"
+fi
 printf '%s' '| tstats count from datamodel=Endpoint.Processes where NOT (a=1 OR b!=2) by x | eval y=if(len(x)>3, "a", "b") | where y="a"' > "$corpus/spl/eval"
 for t in now -70m@m -10m@m @w1 -7d@d+8h 2026-06-02T10:00:00Z "0 * * * *" "*/30 1-5 * 1,6 MON"; do
   printf '%s' "$t" > "$corpus/time/$(echo "$t" | md5sum | cut -c1-8)"
