@@ -203,6 +203,12 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
   const std::int64_t offset_span =
       last.record_offset + static_cast<std::int64_t>(last.raw.size()) + 1 - first.record_offset;
   const auto pool_count = static_cast<std::int64_t>(pool.size());
+  std::vector<std::string> fdr_ids;  // each pool event's FDR event id ("" for others)
+  for (const ingest::ProcessEvent& event : pool) {
+    fdr_ids.push_back(event.crowdstrike && event.crowdstrike->fdr_event_id
+                          ? *event.crowdstrike->fdr_event_id
+                          : std::string());
+  }
 
   PhaseResult result;
   result.pool_events = pool_count;
@@ -222,7 +228,8 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
     status = (*writer)->BeginFile(row);
     if (!status.ok()) return Failed(status.message());
     for (std::int64_t i = 0; i < count; ++i) {
-      ingest::ProcessEvent& event = pool[static_cast<std::size_t>(i % pool_count)];
+      const auto slot = static_cast<std::size_t>(i % pool_count);
+      ingest::ProcessEvent& event = pool[slot];
       Result<ingest::CaseWriter::Added> added = (*writer)->AddEvent(event);
       if (!added.ok()) return Failed(added.status().message());
       event.time_us += time_span;  // ready for its next pass
@@ -230,6 +237,11 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
       event.record_offset += offset_span;
       if (event.record_line) *event.record_line += pool_count;
       if (event.record_id) *event.record_id += pool_count;
+      // A new FDR event id per pass, as a real file has: a repeated id would make every later
+      // pass a look-alike of all the earlier ones (CaseWriter's event identity).
+      if (event.crowdstrike && event.crowdstrike->fdr_event_id) {
+        *event.crowdstrike->fdr_event_id = fdr_ids[slot] + "." + std::to_string(i / pool_count + 1);
+      }
     }
     result.rows_seconds = SecondsSince(start);
     ingest::FileCounts counts;

@@ -102,18 +102,6 @@ std::string RowJson(const ResultTable& table, const std::vector<SqlValue>& row) 
   return out + "}";
 }
 
-void BindValue(Statement* stmt, int index, const SqlValue& value) {
-  if (const auto* integer = std::get_if<std::int64_t>(&value)) {
-    stmt->BindInt(index, *integer);
-  } else if (const auto* real = std::get_if<double>(&value)) {
-    stmt->BindDouble(index, *real);
-  } else if (const auto* text = std::get_if<std::string>(&value)) {
-    stmt->BindTextCopy(index, *text);
-  } else {
-    stmt->BindNull(index);
-  }
-}
-
 const SqlValue* Cell(const ResultTable& table, const std::vector<SqlValue>& row,
                      std::string_view column) {
   for (std::size_t c = 0; c < table.columns.size(); ++c)
@@ -628,6 +616,18 @@ struct SlidingRisk {
 };
 
 }  // namespace
+
+void BindValue(schema::Statement* stmt, int index, const SqlValue& value) {
+  if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+    stmt->BindInt(index, *integer);
+  } else if (const auto* real = std::get_if<double>(&value)) {
+    stmt->BindDouble(index, *real);
+  } else if (const auto* text = std::get_if<std::string>(&value)) {
+    stmt->BindTextCopy(index, *text);
+  } else {
+    stmt->BindNull(index);
+  }
+}
 
 Result<std::int64_t> RecomputeRiskIncidents(CaseDb* db) {
   QUARRY_RETURN_IF_ERROR(db->Exec("DELETE FROM risk_incidents"));

@@ -99,6 +99,9 @@ std::vector<std::pair<std::string, std::string>> AttackTactics(std::string_view 
 /// The rows for people: multivalue fields show one value per line, as Splunk's CSV export does.
 std::vector<std::vector<SqlValue>> DisplayRows(const ResultTable& table);
 
+/// Binds a compiled search's value at `index` (NULL for std::monostate; text is copied).
+void BindValue(schema::Statement* stmt, int index, const SqlValue& value);
+
 /// A SqlValue as Splunk would print it ("" for NULL).
 std::string ValueText(const SqlValue& value);
 

@@ -18,6 +18,7 @@ if [[ "${QUARRY_SKIP_SANITIZERS:-0}" != 1 ]]; then
     "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)" -E report_browser
-  QUARRY_EXTRA_PACKAGES="clang libclang-rt-dev" QUARRY_SETUP_ONLY=1 scripts/setup.sh build-fuzz
+  # python3-yaml: run.sh reads the ESCU searches for the SPL seeds.
+  QUARRY_EXTRA_PACKAGES="clang libclang-rt-dev python3-yaml" QUARRY_SETUP_ONLY=1 scripts/setup.sh build-fuzz
   bash tests/fuzz/run.sh 30
 fi
