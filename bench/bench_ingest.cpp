@@ -203,11 +203,12 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
   const std::int64_t offset_span =
       last.record_offset + static_cast<std::int64_t>(last.raw.size()) + 1 - first.record_offset;
   const auto pool_count = static_cast<std::int64_t>(pool.size());
-  std::vector<std::string> fdr_ids;  // each pool event's FDR event id ("" for others)
+  std::vector<std::string> fdr_ids, guids;  // each pool event's FDR id and process GUID
   for (const ingest::ProcessEvent& event : pool) {
     fdr_ids.push_back(event.crowdstrike && event.crowdstrike->fdr_event_id
                           ? *event.crowdstrike->fdr_event_id
                           : std::string());
+    guids.push_back(event.process_guid.value_or(""));
   }
 
   PhaseResult result;
@@ -237,10 +238,15 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
       event.record_offset += offset_span;
       if (event.record_line) *event.record_line += pool_count;
       if (event.record_id) *event.record_id += pool_count;
-      // A new FDR event id per pass, as a real file has: a repeated id would make every later
-      // pass a look-alike of all the earlier ones (CaseWriter's event identity).
-      if (event.crowdstrike && event.crowdstrike->fdr_event_id) {
-        *event.crowdstrike->fdr_event_id = fdr_ids[slot] + "." + std::to_string(i / pool_count + 1);
+      // A new FDR event id and process per pass, as a real file has: repeated ones would make
+      // every later pass a candidate, or a look-alike, of all the earlier copies in
+      // CaseWriter's event-identity lookup.
+      if (event.crowdstrike) {
+        std::string pass(".");  // (not "." + to_string: GCC 12 warns -Wrestrict wrongly)
+        pass += std::to_string(i / pool_count + 1);
+        if (event.crowdstrike->fdr_event_id)
+          *event.crowdstrike->fdr_event_id = fdr_ids[slot] + pass;
+        if (event.process_guid) *event.process_guid = guids[slot] + pass;
       }
     }
     result.rows_seconds = SecondsSince(start);

@@ -32,8 +32,8 @@ SELECT 1 FROM input_files WHERE container_sha256 = ?1 AND member_path = ?2)sql";
 constexpr std::string_view kSetSha256 =
     "UPDATE input_files SET sha256 = ?2, size_bytes = ?3 WHERE file_id = ?1";
 
-// Event identity (migration 0005): served by process_events_identity and
-// crowdstrike_events_fdr_id. FDR ids are unique per event in real data, but published test
+// Event identity (migration 0005): served by process_events_identity and (migration 0007)
+// crowdstrike_events_aid_guid. FDR ids are unique per event in real data, but published test
 // data reuses them for different events, so the sensor, process and time must match too.
 // The second column says whether the process fields agree as well (?11 to ?15).
 constexpr std::string_view kFindWindowsEvent = R"sql(
@@ -47,7 +47,7 @@ constexpr std::string_view kFindCrowdStrikeEvent = R"sql(
 SELECT c.event_id, e.process IS ?11 AND e.process_id IS ?12 AND e.process_path IS ?13
                    AND e.parent_process_guid IS ?14 AND e.time_us = ?15
 FROM crowdstrike_events AS c JOIN process_events AS e USING (event_id)
-WHERE c.fdr_event_id = ?1 AND c.aid IS ?2 AND c.process_guid IS ?3
+WHERE c.aid IS ?2 AND c.process_guid IS ?3 AND c.fdr_event_id = ?1
 ORDER BY 2 DESC LIMIT 1)sql";
 
 constexpr std::string_view kInsertHostSource = R"sql(
