@@ -106,6 +106,15 @@ std::vector<Object> ParseMigrations() {
           if (object.name == name) object.columns.push_back(column);
         }
       }
+      // A later migration that drops a table or view (to create it again, changed) removes it
+      // here too, so that each object is described once, as it is now.
+      for (const char* drop : {"DROP VIEW ", "DROP TABLE "}) {
+        if (trimmed.rfind(drop, 0) != 0) continue;
+        std::string name = NameAfter(trimmed, drop);
+        if (!name.empty() && name.back() == ';') name.pop_back();
+        std::erase_if(objects, [&](const Object& object) { return object.name == name; });
+        table = nullptr;
+      }
       if (trimmed.rfind("CREATE TABLE ", 0) == 0) {
         objects.push_back(Object{"TABLE", NameAfter(trimmed, "CREATE TABLE "), comment, {}});
         table = &objects.back();
