@@ -49,7 +49,10 @@ class StderrProgress : public ingest::IngestObserver {
 int Run(const IngestFlags& flags) {
   Result<std::unique_ptr<schema::CaseDb>> db =
       schema::CaseDb::Open(flags.db, schema::OpenMode::kReadWrite);
-  if (!db.ok()) return ReportError(db.status());
+  if (!db.ok()) {  // say which case: creating or upgrading it can fail too (a full disk)
+    return ReportError(
+        Status(db.status().code(), "case " + flags.db + ": " + db.status().message()));
+  }
   StderrProgress progress;
   ingest::IngestOptions options;
   options.password = flags.password;

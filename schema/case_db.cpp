@@ -34,7 +34,13 @@ std::string SystemCause(sqlite3* db) {
   int primary = sqlite3_extended_errcode(db) & 0xff;
   if (primary != SQLITE_IOERR && primary != SQLITE_FULL && primary != SQLITE_CANTOPEN) return {};
   int error = sqlite3_system_errno(db);
-  if (error == 0) return {};
+  // SQLite does not keep the errno of every failed write (a commit of a WAL transaction loses
+  // it): say what usually lies behind an I/O error rather than nothing.
+  if (error == 0) {
+    return primary == SQLITE_IOERR
+               ? " (no reason from the system; a full disk or a file size limit is the usual one)"
+               : std::string();
+  }
   return std::string(" (") + std::strerror(error) + ")";
 }
 

@@ -365,8 +365,8 @@ TEST(ReliabilityTest, AFullDiskFailsTheIngestCleanlyAndARerunCompletesIt) {
   int partly_loaded = 0;
   // The first file is the largest part of the case: it holds the raw records kept as text to
   // train the compression dictionary (docs/schema.md, "Raw records").
-  for (std::int64_t limit :
-       {whole_bytes / 64, whole_bytes / 8, whole_bytes * 3 / 10, whole_bytes * 6 / 10}) {
+  for (std::int64_t limit : {std::max<std::int64_t>(whole_bytes / 64, 1 << 20), whole_bytes / 8,
+                             whole_bytes * 3 / 10, whole_bytes * 6 / 10}) {
     const std::string db = dir.File("full-" + std::to_string(limit) + ".db");
     args[2] = db;
     ChildOptions small_disk;
@@ -413,6 +413,26 @@ TEST(ReliabilityTest, AFullDiskFailsTheIngestCleanlyAndARerunCompletesIt) {
               "{\"integrity_check\": \"ok\"}\n");
   }
   EXPECT_GE(partly_loaded, 1) << "no limit let some files load before the disk was full";
+}
+
+// A disk that is full before the case is even created (or upgraded): the message names the
+// case and the likely cause, and a run with space makes the case.
+TEST(ReliabilityTest, AFullDiskWhileTheCaseIsCreatedNamesTheCase) {
+  TempDir dir;
+  const std::string db = dir.File("case.db");
+  ChildOptions tiny_disk;
+  tiny_disk.max_file_bytes = 64 * 1024;
+  ChildResult full =
+      RunQuarryChild({"ingest", "--db", db, SourcePath("fixtures/demo/FS01")}, tiny_disk);
+  EXPECT_EQ(full.exit_code, 1) << full.err;
+  EXPECT_NE(full.err.find("case " + db + ": "), std::string::npos) << full.err;
+  EXPECT_NE(full.err.find("disk"), std::string::npos) << full.err;
+  RunResult rerun = RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo/FS01")});
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  auto case_db = OpenCase(db, schema::OpenMode::kReadOnly);
+  ASSERT_TRUE(case_db);
+  EXPECT_EQ(QueryJsonl(case_db.get(), "PRAGMA integrity_check"), "{\"integrity_check\": \"ok\"}\n");
+  EXPECT_GT(QueryInt(case_db.get(), "SELECT count(*) FROM process_events"), 0);
 }
 
 // A report keeps one snapshot (CaseDb::BeginRead); on a case at rest that is a shared lock, and
