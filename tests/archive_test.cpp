@@ -294,7 +294,15 @@ TEST(ArchiveTest, AnLzmaDictionaryOverTheLimitIsRefusedBeforeItFillsMemory) {
                             "stopped at member zeros.bin"),
             std::string::npos)
       << greedy.err;
-  EXPECT_LT(greedy.peak_rss_bytes, std::int64_t{200} << 20);
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer the refused allocation still costs its shadow: the decoder's
+  // 1,536 MB request is poisoned, an eighth of it in shadow pages (274 MiB peak seen). The
+  // plain build's bound below is the one that tells the fix from its absence (333 MiB).
+  constexpr std::int64_t kMaxGreedyRssBytes = std::int64_t{350} << 20;
+#else
+  constexpr std::int64_t kMaxGreedyRssBytes = std::int64_t{200} << 20;
+#endif
+  EXPECT_LT(greedy.peak_rss_bytes, kMaxGreedyRssBytes);
   RecordProperty("peak_rss_mib_honest", static_cast<int>(honest.peak_rss_bytes >> 20));
   RecordProperty("peak_rss_mib_greedy", static_cast<int>(greedy.peak_rss_bytes >> 20));
 }
