@@ -10,29 +10,10 @@
 #include <pugixml.hpp>
 
 #include "ingest/normalize_util.h"
+#include "ingest/pugi_util.h"
 
 namespace quarry::ingest {
 namespace {
-
-// pugixml options: keep text exactly as written (no end-of-line normalisation, keep a Data
-// value made only of spaces), decode character references, never expand DTD entities.
-constexpr unsigned kParseOptions =
-    (pugi::parse_default & ~pugi::parse_eol & ~pugi::parse_wconv_attribute) |
-    pugi::parse_ws_pcdata_single;
-
-// The local name of an element: "e:Event" -> "Event".
-std::string_view LocalName(const pugi::xml_node& node) {
-  std::string_view name = node.name();
-  std::size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
-pugi::xml_node Child(const pugi::xml_node& parent, std::string_view local_name) {
-  for (pugi::xml_node child = parent.first_child(); child; child = child.next_sibling()) {
-    if (child.type() == pugi::node_element && LocalName(child) == local_name) return child;
-  }
-  return {};
-}
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 
@@ -159,7 +140,7 @@ bool EventXmlParser::Parse(char* data, std::size_t size, WinEvent* event, std::s
     size = impl_->repaired.size();
   }
   pugi::xml_parse_result parsed =
-      impl_->doc.load_buffer_inplace(data, size, kParseOptions, pugi::encoding_utf8);
+      impl_->doc.load_buffer_inplace(data, size, kEventXmlParseOptions, pugi::encoding_utf8);
   if (!parsed) {
     *error = std::string("not well-formed XML: ") + parsed.description() + " at byte " +
              std::to_string(parsed.offset) + " of the record";

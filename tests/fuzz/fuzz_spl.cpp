@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "query/detection.h"
 #include "query/spl_compiler.h"

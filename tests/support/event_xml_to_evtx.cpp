@@ -8,28 +8,12 @@
 
 #include "ingest/event_xml_scanner.h"
 #include "ingest/input_file.h"
+#include "ingest/pugi_util.h"
 
 namespace quarry::testing {
 namespace {
-
-// Quarry's decoder's options (ingest/event_xml.cpp): text exactly as written, character
-// references decoded, no DTD entities.
-constexpr unsigned kParseOptions =
-    (pugi::parse_default & ~pugi::parse_eol & ~pugi::parse_wconv_attribute) |
-    pugi::parse_ws_pcdata_single;
-
-std::string_view LocalName(const pugi::xml_node& node) {
-  std::string_view name = node.name();
-  std::size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
-pugi::xml_node Child(const pugi::xml_node& parent, std::string_view local_name) {
-  for (pugi::xml_node child = parent.first_child(); child; child = child.next_sibling()) {
-    if (child.type() == pugi::node_element && LocalName(child) == local_name) return child;
-  }
-  return {};
-}
+using ingest::Child;
+using ingest::LocalName;
 
 // The value of `text` as `type`; null when the XML does not have it at all.
 EvtxValue Typed(EvtxType type, const char* text, bool present) {
@@ -53,7 +37,7 @@ bool EvtxEventFromXml(std::string_view xml, EvtxEvent* event, std::vector<std::s
                       std::string* error) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed =
-      doc.load_buffer(xml.data(), xml.size(), kParseOptions, pugi::encoding_utf8);
+      doc.load_buffer(xml.data(), xml.size(), ingest::kEventXmlParseOptions, pugi::encoding_utf8);
   if (!parsed) {
     *error = std::string("not well-formed XML: ") + parsed.description() + " at byte " +
              std::to_string(parsed.offset) + " of the record";
