@@ -62,6 +62,24 @@ std::string EvidenceDigest(const std::string& db_path) {
   return digest;
 }
 
+// The case at `db` passes SQLite's integrity check.
+void ExpectIntegrityOk(const std::string& db, const std::string& when) {
+  auto case_db = OpenCase(db, schema::OpenMode::kReadOnly);
+  ASSERT_TRUE(case_db) << when;
+  EXPECT_EQ(QueryJsonl(case_db.get(), "PRAGMA integrity_check"), "{\"integrity_check\": \"ok\"}\n")
+      << when;
+}
+
+// Runs `args` (an ingest into `db`) again, undisturbed: it must finish, leave the evidence of an
+// uninterrupted run (`expected`, an EvidenceDigest) and a sound file.
+void ExpectRerunCompletes(const std::vector<std::string>& args, const std::string& db,
+                          const std::string& expected, const std::string& after) {
+  RunResult rerun = RunQuarry(args);
+  ASSERT_EQ(rerun.exit_code, 0) << "re-run after " << after << ": " << rerun.err;
+  EXPECT_EQ(EvidenceDigest(db), expected) << after;
+  ExpectIntegrityOk(db, after);
+}
+
 // Event XML files made from the fixture's Sysmon events, each record unique.
 std::vector<std::string> WriteInputs(const TempDir& dir, int files, int events_per_file) {
   std::istringstream lines(ReadFile(SourcePath("fixtures/ingest/sysmon_evtrender_lines.xml")));
@@ -280,11 +298,7 @@ TEST(ReliabilityTest, IngestKilledAtAnyPointRerunsToTheSameCase) {
     int status = 0;
     waitpid(pid, &status, 0);
     if (WIFSIGNALED(status)) ++interrupted;
-    ASSERT_EQ(RunQuarry(args).exit_code, 0) << "re-run after a kill at " << delay_ms << " ms";
-    EXPECT_EQ(EvidenceDigest(db), expected) << "kill at " << delay_ms << " ms";
-    auto case_db = OpenCase(db, schema::OpenMode::kReadOnly);
-    EXPECT_EQ(QueryJsonl(case_db.get(), "PRAGMA integrity_check"),
-              "{\"integrity_check\": \"ok\"}\n");
+    ExpectRerunCompletes(args, db, expected, "a kill at " + std::to_string(delay_ms) + " ms");
   }
   EXPECT_GE(interrupted, 2) << "the input is too small to kill ingest while it runs";
 }
@@ -404,13 +418,7 @@ TEST(ReliabilityTest, AFullDiskFailsTheIngestCleanlyAndARerunCompletesIt) {
       RecordProperty("files_loaded_at_" + std::to_string(limit) + "_bytes",
                      static_cast<int>(loaded));
     }
-    RunResult rerun = RunQuarry(args);
-    ASSERT_EQ(rerun.exit_code, 0) << "re-run after a full disk at " << limit
-                                  << " bytes: " << rerun.err;
-    EXPECT_EQ(EvidenceDigest(db), expected) << "full disk at " << limit << " bytes";
-    auto case_db = OpenCase(db, schema::OpenMode::kReadOnly);
-    EXPECT_EQ(QueryJsonl(case_db.get(), "PRAGMA integrity_check"),
-              "{\"integrity_check\": \"ok\"}\n");
+    ExpectRerunCompletes(args, db, expected, "a full disk at " + std::to_string(limit) + " bytes");
   }
   EXPECT_GE(partly_loaded, 1) << "no limit let some files load before the disk was full";
 }
@@ -422,16 +430,16 @@ TEST(ReliabilityTest, AFullDiskWhileTheCaseIsCreatedNamesTheCase) {
   const std::string db = dir.File("case.db");
   ChildOptions tiny_disk;
   tiny_disk.max_file_bytes = 64 * 1024;
-  ChildResult full =
-      RunQuarryChild({"ingest", "--db", db, SourcePath("fixtures/demo/FS01")}, tiny_disk);
+  const std::string whole = dir.File("whole.db");
+  ASSERT_EQ(RunQuarry({"ingest", "--db", whole, SourcePath("fixtures/demo/FS01")}).exit_code, 0);
+  const std::vector<std::string> args = {"ingest", "--db", db, SourcePath("fixtures/demo/FS01")};
+  ChildResult full = RunQuarryChild(args, tiny_disk);
   EXPECT_EQ(full.exit_code, 1) << full.err;
   EXPECT_NE(full.err.find("case " + db + ": "), std::string::npos) << full.err;
   EXPECT_NE(full.err.find("disk"), std::string::npos) << full.err;
-  RunResult rerun = RunQuarry({"ingest", "--db", db, SourcePath("fixtures/demo/FS01")});
-  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  ExpectRerunCompletes(args, db, EvidenceDigest(whole), "a full disk while creating the case");
   auto case_db = OpenCase(db, schema::OpenMode::kReadOnly);
   ASSERT_TRUE(case_db);
-  EXPECT_EQ(QueryJsonl(case_db.get(), "PRAGMA integrity_check"), "{\"integrity_check\": \"ok\"}\n");
   EXPECT_GT(QueryInt(case_db.get(), "SELECT count(*) FROM process_events"), 0);
 }
 
