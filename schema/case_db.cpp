@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include <cctype>
 #include <cstring>
@@ -25,6 +26,11 @@ namespace {
 // (rollback journal: the reader's shared lock keeps writers out until it ends).
 constexpr int kBusyTimeoutMs = 10000;
 constexpr int kWriterBusyTimeoutMs = 600000;
+// The ingest connection's page cache (SQLite's default is 2,000 KiB). A file is one
+// transaction; with the default cache SQLite keeps spilling index pages into the WAL and
+// reading them back. 16 and 64 MiB loaded 1,000,000 Sysmon events equally fast, 2 MB took 1.6
+// times as long (docs/performance.md, "The writer's page cache").
+constexpr int kWriterCacheKiB = 32 * 1024;
 
 // The operating system's reason for an I/O failure, as " (File too large)", or "" for any other
 // failure. SQLite says "disk I/O error" whether the disk is full, a file size limit is reached or
@@ -34,14 +40,28 @@ std::string SystemCause(sqlite3* db) {
   int primary = sqlite3_extended_errcode(db) & 0xff;
   if (primary != SQLITE_IOERR && primary != SQLITE_FULL && primary != SQLITE_CANTOPEN) return {};
   int error = sqlite3_system_errno(db);
+  if (error != 0) return std::string(" (") + std::strerror(error) + ")";
+  if (primary != SQLITE_IOERR) return {};
   // SQLite does not keep the errno of every failed write (a commit of a WAL transaction loses
-  // it): say what usually lies behind an I/O error rather than nothing.
-  if (error == 0) {
-    return primary == SQLITE_IOERR
-               ? " (no reason from the system; a full disk or a file size limit is the usual one)"
-               : std::string();
+  // it). A file of the case at the process's file size limit (ulimit -f) explains it; otherwise
+  // say what usually lies behind an I/O error rather than nothing.
+  struct rlimit limit {};
+  const char* main_file = sqlite3_db_filename(db, "main");
+  if (main_file != nullptr && *main_file != '\0' && getrlimit(RLIMIT_FSIZE, &limit) == 0 &&
+      limit.rlim_cur != RLIM_INFINITY) {
+    for (const char* suffix : {"", "-wal", "-journal"}) {
+      std::string file = std::string(main_file) + suffix;
+      std::error_code ec;
+      std::uintmax_t size = std::filesystem::file_size(file, ec);
+      // A write that crosses the limit stops at it; the next one fails.
+      if (!ec && size + 65536 >= limit.rlim_cur) {
+        return " (" + std::string(std::strerror(EFBIG)) + ": " + file + " is " +
+               std::to_string(size) + " bytes, at the file size limit of " +
+               std::to_string(limit.rlim_cur) + " bytes; the system's own reason was lost)";
+      }
+    }
   }
-  return std::string(" (") + std::strerror(error) + ")";
+  return " (no reason from the system; a full disk or a file size limit is the usual one)";
 }
 
 Status SqliteError(sqlite3* db, std::string_view what) {
@@ -301,6 +321,7 @@ Result<std::unique_ptr<CaseDb>> CaseDb::Open(const std::string& path, OpenMode m
     QUARRY_RETURN_IF_ERROR(cdb->Exec("PRAGMA journal_mode = WAL"));
   }
   QUARRY_RETURN_IF_ERROR(cdb->Exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON"));
+  QUARRY_RETURN_IF_ERROR(cdb->Exec("PRAGMA cache_size = -" + std::to_string(kWriterCacheKiB)));
   QUARRY_RETURN_IF_ERROR(cdb->Migrate());
   return cdb;
 }
