@@ -228,10 +228,17 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
     row.status = "loaded";
     status = (*writer)->BeginFile(row);
     if (!status.ok()) return Failed(status.message());
+    // Raw records compressed ahead, as the decoder's thread does in an ingest: once per pool
+    // event (its raw record is the same in every pass), as soon as its source has a dictionary.
+    std::unique_ptr<ingest::RawCompressor::Ahead> ahead = (*writer)->RawAhead();
+    std::vector<ingest::PreCompressed> raw_ahead(pool.size());
     for (std::int64_t i = 0; i < count; ++i) {
       const auto slot = static_cast<std::size_t>(i % pool_count);
       ingest::ProcessEvent& event = pool[slot];
-      Result<ingest::CaseWriter::Added> added = (*writer)->AddEvent(event);
+      if (ahead && raw_ahead[slot].made_with == nullptr) {
+        ahead->Compress(event.data_source, event.raw, &raw_ahead[slot]);
+      }
+      Result<ingest::CaseWriter::Added> added = (*writer)->AddEvent(event, &raw_ahead[slot]);
       if (!added.ok()) return Failed(added.status().message());
       event.time_us += time_span;  // ready for its next pass
       if (event.log_time_us) *event.log_time_us += time_span;

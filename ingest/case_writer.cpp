@@ -117,6 +117,7 @@ Result<std::unique_ptr<CaseWriter>> CaseWriter::Create(schema::CaseDb* db, RawSt
   Result<std::unique_ptr<RawCompressor>> compressor = RawCompressor::Create(db, raw);
   if (!compressor.ok()) return compressor.status();
   writer->raw_ = std::move(compressor).value();
+  writer->raw_storage_ = raw;
   struct Item {
     std::string_view sql;
     schema::Statement* target;
@@ -229,7 +230,13 @@ Result<CaseWriter::Added> CaseWriter::FindSameEvent(const ProcessEvent& e) {
   return result;
 }
 
-Result<CaseWriter::Added> CaseWriter::AddEvent(const ProcessEvent& e) {
+std::unique_ptr<RawCompressor::Ahead> CaseWriter::RawAhead() const {
+  if (raw_storage_ == RawStorage::kPlain) return nullptr;
+  return std::make_unique<RawCompressor::Ahead>(raw_.get());
+}
+
+Result<CaseWriter::Added> CaseWriter::AddEvent(const ProcessEvent& e,
+                                               const PreCompressed* raw_ahead) {
   Result<Added> same = FindSameEvent(e);
   if (!same.ok()) return same.status();
   if (!same->added) {
@@ -271,7 +278,7 @@ Result<CaseWriter::Added> CaseWriter::AddEvent(const ProcessEvent& e) {
   s.BindInt(28, file_id_);
   s.BindInt(29, e.record_offset);
   s.BindInt(30, e.record_line);
-  Result<RawCompressor::Stored> raw = raw_->Encode(e.data_source, e.raw, file_id_);
+  Result<RawCompressor::Stored> raw = raw_->Encode(e.data_source, e.raw, file_id_, raw_ahead);
   if (!raw.ok()) {
     s.Reset();
     return raw.status();

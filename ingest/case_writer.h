@@ -61,8 +61,11 @@ class CaseWriter {
   };
   /// Adds one event of the current file, unless the same event (same host, channel, record id
   /// and time, or same sensor, FDR event id, process and time; and the same process fields) is
-  /// in the case already.
-  Result<Added> AddEvent(const ProcessEvent& event);
+  /// in the case already. `raw_ahead`: its raw record as compressed by a RawAhead(), if it was.
+  Result<Added> AddEvent(const ProcessEvent& event, const PreCompressed* raw_ahead = nullptr);
+  /// A compressor for raw records that runs on another thread (the decoder's) while this writer
+  /// writes (RawCompressor::Ahead); null when raw records are stored as text.
+  std::unique_ptr<RawCompressor::Ahead> RawAhead() const;
   /// Adds one warning of the current file.
   Status AddWarning(const IngestWarning& warning);
   /// Adds one FDR aidmaster record of the current file.
@@ -96,6 +99,7 @@ class CaseWriter {
 
   schema::CaseDb* db_;
   std::unique_ptr<RawCompressor> raw_;
+  RawStorage raw_storage_ = RawStorage::kZstd;
   schema::Statement find_file_;
   schema::Statement insert_file_;
   schema::Statement insert_event_;

@@ -76,13 +76,27 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
     return Status(status.code(), "writing " + row.path + " to the case: " + status.message());
   };
   if (Status begun = writer->BeginFile(row); !begun.ok()) return writing(begun);
-  BoundedQueue<DecodedBatch> queue(options.queue_batches);
+  // A batch with its raw records compressed on the decoder's thread, for the single writer.
+  struct Prepared {
+    DecodedBatch batch;
+    std::vector<PreCompressed> raw;  // one per event, when raw_ahead
+  };
+  BoundedQueue<Prepared> queue(options.queue_batches);
+  std::unique_ptr<RawCompressor::Ahead> raw_ahead = writer->RawAhead();
   std::atomic<bool> stop{false};
   Status read_status;
   std::thread decoder([&] {
     try {
       read_status = DecodeStream(std::move(body), sniff, options.decode, [&](DecodedBatch&& batch) {
-        return !stop.load() && queue.Push(std::move(batch));
+        Prepared prepared{std::move(batch), {}};
+        if (raw_ahead) {
+          prepared.raw.resize(prepared.batch.events.size());
+          for (std::size_t i = 0; i < prepared.raw.size(); ++i) {
+            const ProcessEvent& event = prepared.batch.events[i];
+            raw_ahead->Compress(event.data_source, event.raw, &prepared.raw[i]);
+          }
+        }
+        return !stop.load() && queue.Push(std::move(prepared));
       });
     } catch (const std::exception& e) {  // never let an exception end the process from here
       read_status = Status(StatusCode::kInternal, std::string("decoding failed: ") + e.what());
@@ -92,10 +106,13 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
 
   Status write_status;
   FileCounts& counts = report->counts;
-  while (std::optional<DecodedBatch> batch = queue.Pop()) {
+  while (std::optional<Prepared> prepared = queue.Pop()) {
     if (!write_status.ok()) continue;  // drain so the decoder can finish
-    for (const ProcessEvent& event : batch->events) {
-      Result<CaseWriter::Added> added = writer->AddEvent(event);
+    DecodedBatch* batch = &prepared->batch;
+    for (std::size_t i = 0; i < batch->events.size(); ++i) {
+      const ProcessEvent& event = batch->events[i];
+      Result<CaseWriter::Added> added =
+          writer->AddEvent(event, prepared->raw.empty() ? nullptr : &prepared->raw[i]);
       write_status = added.status();
       if (!write_status.ok()) break;
       if (!added->added) {

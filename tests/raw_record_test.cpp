@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ingest/case_writer.h"
@@ -47,9 +48,12 @@ ProcessEvent MakeEvent(int i, const std::string& data_source) {
   return e;
 }
 
-// Loads events [from, to) of each source as one file named `name`.
+// Loads events [from, to) of each source as one file named `name`. With `ahead`, each raw
+// record is first compressed by it, as the decoder's thread does; `made` counts the records it
+// compressed.
 void LoadFile(CaseWriter* writer, const std::string& name, int from, int to,
-              const std::vector<std::string>& sources) {
+              const std::vector<std::string>& sources, RawCompressor::Ahead* ahead = nullptr,
+              int* made = nullptr) {
   ingest::InputFileRow row;
   row.path = "/evidence/" + name;
   row.sha256 = std::string(64 - name.size(), '0') + name;
@@ -58,7 +62,11 @@ void LoadFile(CaseWriter* writer, const std::string& name, int from, int to,
   ASSERT_TRUE(writer->BeginFile(row).ok());
   for (int i = from; i < to; ++i) {
     for (const std::string& source : sources) {
-      Result<CaseWriter::Added> added = writer->AddEvent(MakeEvent(i, source));
+      ProcessEvent event = MakeEvent(i, source);
+      ingest::PreCompressed pre;
+      if (ahead != nullptr) ahead->Compress(event.data_source, event.raw, &pre);
+      if (made != nullptr && pre.is_blob) ++*made;
+      Result<CaseWriter::Added> added = writer->AddEvent(event, ahead ? &pre : nullptr);
       ASSERT_TRUE(added.ok()) << added.status().message();
     }
   }
@@ -89,6 +97,27 @@ std::string Stored(const std::string& path) {
     }
   }
   return out;
+}
+
+// The newest row's raw storage class and record, as "blob <text>".
+std::string LastStored(schema::CaseDb* db) {
+  Result<schema::Statement> stmt = db->Prepare(
+      "SELECT typeof(raw), quarry_raw(raw) FROM process_events ORDER BY event_id DESC LIMIT 1");
+  if (!stmt.ok() || !stmt->Step().value()) return "(no row)";
+  return std::string(stmt->ColumnText(0)) + " " + std::string(stmt->ColumnText(1));
+}
+
+// The first line where two Stored() listings differ, both versions, or "" when they agree.
+std::string FirstDifference(const std::string& a, const std::string& b) {
+  std::size_t at = 0;
+  while (at < a.size() && at < b.size() && a[at] == b[at]) ++at;
+  if (at == a.size() && at == b.size()) return "";
+  auto line = [&](const std::string& s) {
+    std::size_t from = s.rfind('\n', at == 0 ? 0 : at - 1);
+    from = from == std::string::npos || at == 0 ? 0 : from + 1;
+    return s.substr(from, std::min<std::size_t>(s.find('\n', from) - from, 160));
+  };
+  return line(a) + " / " + line(b);
 }
 
 constexpr int kEvents = 2500;
@@ -139,7 +168,8 @@ TEST(RawRecordTest, EveryRecordReadsBackExactlyAndLaterOnesAreCompressed) {
 
 TEST(RawRecordTest, StoredBytesDoNotDependOnHowTheIngestWasCutIntoRuns) {
   testing::TempDir dir;
-  const std::vector<std::string> sources = {"Sysmon EventID 1"};
+  // Two sources whose samples train one dictionary, stored once under the first one's name.
+  const std::vector<std::string> sources = {"Sysmon EventID 1", "Windows Event Log Security 4688"};
   std::string whole = dir.File("whole.db");
   {
     auto db = Open(whole, schema::OpenMode::kReadWrite);
@@ -162,15 +192,83 @@ TEST(RawRecordTest, StoredBytesDoNotDependOnHowTheIngestWasCutIntoRuns) {
       row.sha256 = std::string(57, '0') + "aborted";
       row.status = "loaded";
       ASSERT_TRUE((*writer)->BeginFile(row).ok());
-      for (int i = 600; i < 1500; ++i)
-        ASSERT_TRUE((*writer)->AddEvent(MakeEvent(i, sources[0])).ok());
+      for (int i = 600; i < 1500; ++i) {
+        for (const std::string& source : sources)
+          ASSERT_TRUE((*writer)->AddEvent(MakeEvent(i, source)).ok());
+      }
       (*writer)->AbortFile();  // trained a dictionary, rolled back with it
       LoadFile(writer->get(), "b", 600, 1700, sources);
     }
     if (run == 2) LoadFile(writer->get(), "c", 1700, 2000, sources);
   }
   // file_id of "aborted" was rolled back too, so the ids line up.
-  EXPECT_EQ(Stored(whole), Stored(cut));
+  EXPECT_EQ(FirstDifference(Stored(whole), Stored(cut)), "");
+}
+
+TEST(RawRecordTest, RecordsCompressedAheadOnAnotherThreadStoreTheSameBytes) {
+  testing::TempDir dir;
+  const std::vector<std::string> sources = {"Sysmon EventID 1", "Windows Event Log Security 4688"};
+  std::string by_writer = dir.File("writer.db");
+  {
+    auto db = Open(by_writer, schema::OpenMode::kReadWrite);
+    auto writer = CaseWriter::Create(db.get());
+    ASSERT_TRUE(writer.ok());
+    LoadFile(writer->get(), "a", 0, 1500, sources);
+    LoadFile(writer->get(), "b", 1500, 2000, sources);
+  }
+  std::string with_ahead = dir.File("ahead.db");
+  int made = 0;
+  for (int run = 0; run < 2; ++run) {  // the second run reads the dictionary from the case
+    auto db = Open(with_ahead, schema::OpenMode::kReadWrite);
+    auto writer = CaseWriter::Create(db.get());
+    ASSERT_TRUE(writer.ok());
+    std::unique_ptr<RawCompressor::Ahead> ahead = (*writer)->RawAhead();
+    ASSERT_NE(ahead, nullptr);
+    std::thread other([&] {  // on another thread, as in an ingest
+      if (run == 0) LoadFile(writer->get(), "a", 0, 1500, sources, ahead.get(), &made);
+      if (run == 1) LoadFile(writer->get(), "b", 1500, 2000, sources, ahead.get(), &made);
+    });
+    other.join();
+  }
+  // Compressed ahead once each source had a dictionary: all but its samples, less the first
+  // record of each source in the second run (the writer reads the dictionary at that record).
+  EXPECT_EQ(made, 2 * (2000 - static_cast<int>(RawCompressor::kTrainingRecords)) - 2);
+  EXPECT_EQ(FirstDifference(Stored(by_writer), Stored(with_ahead)), "");
+}
+
+TEST(RawRecordTest, AFrameMadeBeforeARollbackIsNotUsed) {
+  testing::TempDir dir;
+  std::string path = dir.File("case.db");
+  const std::string source = "Sysmon EventID 1";
+  auto db = Open(path, schema::OpenMode::kReadWrite);
+  auto writer = CaseWriter::Create(db.get());
+  ASSERT_TRUE(writer.ok());
+  std::unique_ptr<RawCompressor::Ahead> ahead = (*writer)->RawAhead();
+  // A file that trains the dictionary, a frame made with it, and the file rolled back.
+  ingest::InputFileRow row;
+  row.path = "/evidence/aborted";
+  row.sha256 = std::string(57, '0') + "aborted";
+  row.status = "loaded";
+  ASSERT_TRUE((*writer)->BeginFile(row).ok());
+  for (int i = 0; i < 1200; ++i) ASSERT_TRUE((*writer)->AddEvent(MakeEvent(i, source)).ok());
+  ingest::PreCompressed current, stale;
+  ahead->Compress(source, MakeEvent(5000, source).raw, &current);
+  ASSERT_TRUE(current.is_blob);
+  // Used while its dictionary is the writer's: here the frame of another record, to show it.
+  ProcessEvent event = MakeEvent(1200, source);
+  ASSERT_TRUE((*writer)->AddEvent(event, &current).ok());
+  EXPECT_EQ(LastStored(db.get()), "blob " + MakeEvent(5000, source).raw);
+  stale = current;
+  (*writer)->AbortFile();
+  // Another file trains its own dictionary; the stale frame is not used.
+  LoadFile(writer->get(), "a", 0, 1200, {source});
+  row.path = "/evidence/b";
+  row.sha256 = std::string(63, '0') + "b";
+  ASSERT_TRUE((*writer)->BeginFile(row).ok());
+  ASSERT_TRUE((*writer)->AddEvent(MakeEvent(1200, source), &stale).ok());
+  ingest::FileCounts counts;
+  ASSERT_TRUE((*writer)->CommitFile(counts).ok());
+  EXPECT_EQ(LastStored(db.get()), "blob " + MakeEvent(1200, source).raw);
 }
 
 TEST(RawRecordTest, PlainStorageKeepsText) {
