@@ -52,16 +52,17 @@ cleanup() {
 trap cleanup EXIT
 
 # Disk space per format: input + case database + its WAL while the one transaction is open (up
-# to the database's size again). Sysmon: ~2.2 KB/event input, ~4.4 KB/event database;
-# Security 4688: ~1.5 and ~2.8; FDR JSON lines: ~1.4 and ~3.0. Formats run one after the
-# other and each input is deleted after its run (unless KEEP=1), so the largest one counts.
+# to the database's size again). With raw records compressed (1,000,000 events at 2efd653):
+# Sysmon XML ~2.2 KB/event input and ~1.5 KB/event database; Security 4688 ~1.5 and ~0.9; FDR
+# JSON lines ~1.4 and ~1.4; Sysmon EVTX ~2.9 and ~1.5. Formats run one after the other and each
+# input is deleted after its run (unless KEEP=1), so the largest one counts.
 need_kb_per_event() {
   case "$1" in
-    sysmon-xml) echo 11 ;;
-    security-xml) echo 8 ;;
-    fdr-jsonl) echo 8 ;;
-    sysmon-evtx) echo 12 ;;
-    security-evtx) echo 8 ;;
+    sysmon-xml) echo 6 ;;
+    security-xml) echo 4 ;;
+    fdr-jsonl) echo 5 ;;
+    sysmon-evtx) echo 7 ;;
+    security-evtx) echo 5 ;;
   esac
 }
 need_kb=0
