@@ -88,6 +88,7 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
   std::thread decoder([&] {
     try {
       read_status = DecodeStream(std::move(body), sniff, options.decode, [&](DecodedBatch&& batch) {
+        if (stop.load()) return false;
         Prepared prepared{std::move(batch), {}};
         if (raw_ahead) {
           prepared.raw.resize(prepared.batch.events.size());

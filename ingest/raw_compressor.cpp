@@ -233,7 +233,8 @@ Result<RawCompressor::Stored> RawCompressor::Encode(std::string_view data_source
     }
     return text;
   }
-  if (ahead != nullptr && ahead->made_with != nullptr && ahead->made_with == source->trained) {
+  if (ahead != nullptr && ahead->made_with != nullptr && ahead->made_with == source->trained &&
+      ahead->raw_size == raw.size()) {
     return ahead->is_blob ? Stored{true, ahead->frame} : text;
   }
   if (raw.size() < kMinCompressBytes) return text;
@@ -269,6 +270,7 @@ void RawCompressor::Ahead::Compress(std::string_view data_source, std::string_vi
       out->frame.assign(context_->frame.data(), *size);
     }
   }
+  out->raw_size = raw.size();
   out->made_with = std::move(trained);
 }
 

@@ -28,8 +28,9 @@ enum class RawStorage {
 struct PreCompressed {
   /// The dictionary state it was made with (RawCompressor's own token); null: not made.
   std::shared_ptr<const void> made_with;
-  bool is_blob = false;  ///< false: the record stays text (short, or the frame was not smaller)
-  std::string frame;     ///< the zstd frame when is_blob
+  std::size_t raw_size = 0;  ///< the length of the record it was made from
+  bool is_blob = false;      ///< false: the record stays text (short, or the frame was not smaller)
+  std::string frame;         ///< the zstd frame when is_blob
 };
 
 /// Decides what goes into process_events.raw for each new record.
@@ -61,7 +62,8 @@ class RawCompressor {
   /// The stored form of `raw`, an event of `data_source` in the file `file_id`. May train and
   /// store a dictionary (in the open transaction). Call only for rows that will be inserted.
   /// `ahead`, when given, is `raw` compressed by an Ahead: it is used when it was made with the
-  /// dictionary this call would use (the bytes are then the same), and ignored otherwise.
+  /// dictionary this call would use, from a record of raw's length (the bytes are then the
+  /// same), and ignored otherwise.
   Result<Stored> Encode(std::string_view data_source, std::string_view raw, std::int64_t file_id,
                         const PreCompressed* ahead = nullptr);
 

@@ -7,6 +7,8 @@
 #include <sys/resource.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -26,8 +28,8 @@ namespace {
 // (rollback journal: the reader's shared lock keeps writers out until it ends).
 constexpr int kBusyTimeoutMs = 10000;
 constexpr int kWriterBusyTimeoutMs = 600000;
-// The ingest connection's page cache (SQLite's default is 2,000 KiB). A file is one
-// transaction; with the default cache SQLite keeps spilling index pages into the WAL and
+// The page cache of a read-write connection (ingest's; SQLite's default is 2,000 KiB). A file is
+// one transaction; with the default cache SQLite keeps spilling index pages into the WAL and
 // reading them back. 16 and 64 MiB loaded 1,000,000 Sysmon events equally fast, 2 MB took 1.6
 // times as long (docs/performance.md, "The writer's page cache").
 constexpr int kWriterCacheKiB = 32 * 1024;
@@ -42,19 +44,22 @@ std::string SystemCause(sqlite3* db) {
   int error = sqlite3_system_errno(db);
   if (error != 0) return std::string(" (") + std::strerror(error) + ")";
   if (primary != SQLITE_IOERR) return {};
+  const int extended = sqlite3_extended_errcode(db);
+  const bool writing = extended == SQLITE_IOERR_WRITE || extended == SQLITE_IOERR_FSYNC ||
+                       extended == SQLITE_IOERR_TRUNCATE || extended == SQLITE_IOERR;
   // SQLite does not keep the errno of every failed write (a commit of a WAL transaction loses
   // it). A file of the case at the process's file size limit (ulimit -f) explains it; otherwise
   // say what usually lies behind an I/O error rather than nothing.
   struct rlimit limit {};
   const char* main_file = sqlite3_db_filename(db, "main");
-  if (main_file != nullptr && *main_file != '\0' && getrlimit(RLIMIT_FSIZE, &limit) == 0 &&
-      limit.rlim_cur != RLIM_INFINITY) {
+  if (writing && main_file != nullptr && *main_file != '\0' &&
+      getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
     for (const char* suffix : {"", "-wal", "-journal"}) {
       std::string file = std::string(main_file) + suffix;
       std::error_code ec;
       std::uintmax_t size = std::filesystem::file_size(file, ec);
       // A write that crosses the limit stops at it; the next one fails.
-      if (!ec && size + 65536 >= limit.rlim_cur) {
+      if (!ec && size <= limit.rlim_cur && size + 65536 >= limit.rlim_cur) {
         return " (" + std::string(std::strerror(EFBIG)) + ": " + file + " is " +
                std::to_string(size) + " bytes, at the file size limit of " +
                std::to_string(limit.rlim_cur) + " bytes; the system's own reason was lost)";

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ingest/case_writer.h"
+#include "ingest/ingest.h"
 #include "schema/case_db.h"
 #include "tests/test_util.h"
 
@@ -236,6 +237,40 @@ TEST(RawRecordTest, RecordsCompressedAheadOnAnotherThreadStoreTheSameBytes) {
   EXPECT_EQ(FirstDifference(Stored(by_writer), Stored(with_ahead)), "");
 }
 
+#ifdef QUARRY_GEN_BINARY
+// Through Ingest(), the decoder's thread compresses ahead while the writer writes; the case
+// must hold the bytes the writer alone stores for the same events.
+TEST(RawRecordTest, AnIngestCompressingAheadStoresWhatTheWriterAloneStores) {
+  testing::TempDir dir;
+  std::string xml = dir.File("sysmon.xml");
+  testing::RunResult run =
+      testing::RunProgram(QUARRY_GEN_BINARY, {"--events", "20000", "--seed", "3", "--out", xml});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::string ingested = dir.File("ingested.db");
+  {
+    auto db = Open(ingested, schema::OpenMode::kReadWrite);
+    Result<ingest::IngestSummary> summary = ingest::Ingest(db.get(), {xml}, {}, nullptr);
+    ASSERT_TRUE(summary.ok()) << summary.status().message();
+    ASSERT_EQ(summary->files.at(0).counts.events_loaded, 20000);
+  }
+  std::string by_writer = dir.File("writer.db");
+  {
+    testing::Decoded decoded = testing::DecodeInput(xml);
+    ASSERT_EQ(decoded.rows.size(), 20000u);
+    auto db = Open(by_writer, schema::OpenMode::kReadWrite);
+    auto writer = CaseWriter::Create(db.get());
+    ASSERT_TRUE(writer.ok());
+    ingest::InputFileRow row;
+    row.path = xml;
+    row.status = "loaded";
+    ASSERT_TRUE((*writer)->BeginFile(row).ok());
+    for (const ProcessEvent& event : decoded.rows) ASSERT_TRUE((*writer)->AddEvent(event).ok());
+    ASSERT_TRUE((*writer)->CommitFile(ingest::FileCounts()).ok());
+  }
+  EXPECT_EQ(FirstDifference(Stored(ingested), Stored(by_writer)), "");
+}
+#endif
+
 TEST(RawRecordTest, AFrameMadeBeforeARollbackIsNotUsed) {
   testing::TempDir dir;
   std::string path = dir.File("case.db");
@@ -252,12 +287,20 @@ TEST(RawRecordTest, AFrameMadeBeforeARollbackIsNotUsed) {
   ASSERT_TRUE((*writer)->BeginFile(row).ok());
   for (int i = 0; i < 1200; ++i) ASSERT_TRUE((*writer)->AddEvent(MakeEvent(i, source)).ok());
   ingest::PreCompressed current, stale;
-  ahead->Compress(source, MakeEvent(5000, source).raw, &current);
+  // Record 1201's frame, of the same length as record 1200's raw record.
+  ASSERT_EQ(MakeEvent(1201, source).raw.size(), MakeEvent(1200, source).raw.size());
+  ahead->Compress(source, MakeEvent(1201, source).raw, &current);
   ASSERT_TRUE(current.is_blob);
   // Used while its dictionary is the writer's: here the frame of another record, to show it.
   ProcessEvent event = MakeEvent(1200, source);
   ASSERT_TRUE((*writer)->AddEvent(event, &current).ok());
-  EXPECT_EQ(LastStored(db.get()), "blob " + MakeEvent(5000, source).raw);
+  EXPECT_EQ(LastStored(db.get()), "blob " + MakeEvent(1201, source).raw);
+  // A frame of a record of another length is not used.
+  ingest::PreCompressed other_length;
+  ahead->Compress(source, MakeEvent(50000, source).raw, &other_length);
+  ASSERT_TRUE(other_length.is_blob);
+  ASSERT_TRUE((*writer)->AddEvent(MakeEvent(1202, source), &other_length).ok());
+  EXPECT_EQ(LastStored(db.get()), "blob " + MakeEvent(1202, source).raw);
   stale = current;
   (*writer)->AbortFile();
   // Another file trains its own dictionary; the stale frame is not used.
