@@ -117,7 +117,6 @@ Result<std::unique_ptr<CaseWriter>> CaseWriter::Create(schema::CaseDb* db, RawSt
   Result<std::unique_ptr<RawCompressor>> compressor = RawCompressor::Create(db, raw);
   if (!compressor.ok()) return compressor.status();
   writer->raw_ = std::move(compressor).value();
-  writer->raw_storage_ = raw;
   struct Item {
     std::string_view sql;
     schema::Statement* target;
@@ -231,7 +230,7 @@ Result<CaseWriter::Added> CaseWriter::FindSameEvent(const ProcessEvent& e) {
 }
 
 std::unique_ptr<RawCompressor::Ahead> CaseWriter::RawAhead() const {
-  if (raw_storage_ == RawStorage::kPlain) return nullptr;
+  if (raw_->storage() == RawStorage::kPlain) return nullptr;
   return std::make_unique<RawCompressor::Ahead>(raw_.get());
 }
 

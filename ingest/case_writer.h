@@ -99,7 +99,6 @@ class CaseWriter {
 
   schema::CaseDb* db_;
   std::unique_ptr<RawCompressor> raw_;
-  RawStorage raw_storage_ = RawStorage::kZstd;
   schema::Statement find_file_;
   schema::Statement insert_file_;
   schema::Statement insert_event_;

@@ -85,6 +85,8 @@ class RawCompressor {
     struct Context;
     std::unique_ptr<Context> context_;
   };
+  /// How it stores raw records.
+  RawStorage storage() const { return storage_; }
   /// Forgets what it learnt since the last commit (the file was rolled back): the next Encode
   /// reads the state back from the case.
   void Rollback();
