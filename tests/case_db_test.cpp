@@ -2,6 +2,7 @@
 #include "schema/case_db.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <string>
@@ -37,6 +38,38 @@ TEST(CaseDbTest, CreatesACaseWithIdentityVersionAndWal) {
               1)
         << name;
   }
+}
+
+TEST(CaseDbTest, ANewCaseHasLargePagesAndAnOlderCaseKeepsItsOwn) {
+  TempDir dir;
+  std::string path = dir.File("case.db");
+  {
+    auto db = OpenCase(path, OpenMode::kReadWrite);
+    EXPECT_EQ(QueryInt(db.get(), "PRAGMA page_size"), 16384);
+    // The WAL is moved into the case every 4,096,000 bytes, as it was with 4 KiB pages.
+    EXPECT_EQ(QueryInt(db.get(), "PRAGMA wal_autocheckpoint"), 250);
+  }
+  // A case made before new cases had 16 KiB pages: the same schema in 4 KiB pages (VACUUM
+  // changes the page size of a database that is not in WAL mode, as a closed case is not).
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(raw, "PRAGMA page_size = 4096; VACUUM", nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+  }
+  {
+    auto db = OpenCase(path, OpenMode::kReadWrite);
+    EXPECT_EQ(QueryInt(db.get(), "PRAGMA page_size"), 4096);
+    EXPECT_EQ(QueryInt(db.get(), "PRAGMA wal_autocheckpoint"), 1000);
+    ASSERT_TRUE(db->Exec("INSERT INTO input_files (path, sha256, size_bytes, status, ingested_at, "
+                         "quarry_version) VALUES ('a', 'b', 1, 'skipped', 'now', 'x')")
+                    .ok());
+  }
+  auto db = OpenCase(path, OpenMode::kReadOnly);
+  EXPECT_EQ(QueryInt(db.get(), "PRAGMA page_size"), 4096);
+  EXPECT_EQ(QueryInt(db.get(), "SELECT count(*) FROM input_files"), 1);
 }
 
 TEST(CaseDbTest, AClosedCaseIsOneFileAndQueriesLeaveNothingBehind) {
