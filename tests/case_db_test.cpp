@@ -46,8 +46,8 @@ TEST(CaseDbTest, ANewCaseHasLargePagesAndAnOlderCaseKeepsItsOwn) {
   {
     auto db = OpenCase(path, OpenMode::kReadWrite);
     EXPECT_EQ(QueryInt(db.get(), "PRAGMA page_size"), 16384);
-    // The WAL is moved into the case every 4,096,000 bytes, as it was with 4 KiB pages.
-    EXPECT_EQ(QueryInt(db.get(), "PRAGMA wal_autocheckpoint"), 250);
+    // The WAL is moved into the case every 64 MiB, whatever the page size.
+    EXPECT_EQ(QueryInt(db.get(), "PRAGMA wal_autocheckpoint"), 4096);
   }
   // A case made before new cases had 16 KiB pages: the same schema in 4 KiB pages (VACUUM
   // changes the page size of a database that is not in WAL mode, as a closed case is not).
@@ -62,7 +62,7 @@ TEST(CaseDbTest, ANewCaseHasLargePagesAndAnOlderCaseKeepsItsOwn) {
   {
     auto db = OpenCase(path, OpenMode::kReadWrite);
     EXPECT_EQ(QueryInt(db.get(), "PRAGMA page_size"), 4096);
-    EXPECT_EQ(QueryInt(db.get(), "PRAGMA wal_autocheckpoint"), 1000);
+    EXPECT_EQ(QueryInt(db.get(), "PRAGMA wal_autocheckpoint"), 16384);
     ASSERT_TRUE(db->Exec("INSERT INTO input_files (path, sha256, size_bytes, status, ingested_at, "
                          "quarry_version) VALUES ('a', 'b', 1, 'skipped', 'now', 'x')")
                     .ok());
