@@ -1,6 +1,6 @@
 // The ingest driver: per file, hash, de-duplicate, sniff, then decode on a worker thread while
-// this thread writes; archives member by member; then the passes over the whole case
-// (CrowdStrike resolution, links between sources).
+// this thread writes, the next file on disk already hashed and decoding; archives member by
+// member; then the passes over the whole case (CrowdStrike resolution, links between sources).
 #include "ingest/ingest.h"
 
 #include <algorithm>
@@ -58,56 +58,92 @@ Result<std::string> ReadHead(ByteSource* source) {
   return head;
 }
 
-// Writes one event file (any decodable format) in one transaction, decoding `body` on a worker
-// thread while this thread writes. `hashing` sees every byte of the file; its digest must equal
-// `expected_sha256` when that is known (a file on disk, hashed before reading: else the file
-// changed while it was read), and otherwise becomes the file's sha256 (an archive member), and
-// a member whose content is in the case already is rolled back as a duplicate. A failure to
-// write the case is returned (the file rolled back). A failure to read the file (an I/O error
-// part-way, the decoder running out of memory) also rolls the file back, so that nothing
-// half-read is taken for the whole file and a later run reads it again; the report says
-// kFailed and why.
-Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffResult& sniff,
-                      std::unique_ptr<ByteSource> body, HashingSource* hashing,
-                      const std::optional<std::string>& expected_sha256,
-                      const IngestOptions& options, FileReport* report) {
+// A batch with its raw records compressed on the decoder's thread, for the single writer.
+struct Prepared {
+  DecodedBatch batch;
+  std::vector<PreCompressed> raw;  // one per event, when compressed ahead
+};
+
+// Decodes one event file on a thread of its own into a bounded queue that the writer drains.
+// Destroying it stops the decoding and waits for the thread.
+class FileDecoder {
+ public:
+  FileDecoder(std::unique_ptr<ByteSource> body, const SniffResult& sniff,
+              const IngestOptions& options, std::unique_ptr<RawCompressor::Ahead> raw_ahead)
+      : queue_(options.queue_batches), raw_ahead_(std::move(raw_ahead)) {
+    thread_ = std::thread([this, body = std::move(body), sniff, &options]() mutable {
+      Run(std::move(body), sniff, options.decode);
+    });
+  }
+  ~FileDecoder() {
+    Stop();
+    (void)Join();
+  }
+  FileDecoder(const FileDecoder&) = delete;
+  FileDecoder& operator=(const FileDecoder&) = delete;
+
+  std::optional<Prepared> Pop() { return queue_.Pop(); }
+  // Asks the decoder to end early; what it has queued is still popped.
+  void Stop() {
+    stop_ = true;
+    queue_.Close();
+  }
+  // Waits for the decoder's end; how reading the file went.
+  Status Join() {
+    if (thread_.joinable()) thread_.join();
+    return read_status_;
+  }
+
+ private:
+  void Run(std::unique_ptr<ByteSource> body, const SniffResult& sniff,
+           const DecodeOptions& options) {
+    try {
+      read_status_ = DecodeStream(std::move(body), sniff, options, [&](DecodedBatch&& batch) {
+        if (stop_.load()) return false;
+        Prepared prepared{std::move(batch), {}};
+        if (raw_ahead_) {
+          prepared.raw.resize(prepared.batch.events.size());
+          for (std::size_t i = 0; i < prepared.raw.size(); ++i) {
+            const ProcessEvent& event = prepared.batch.events[i];
+            raw_ahead_->Compress(event.data_source, event.raw, &prepared.raw[i]);
+          }
+        }
+        return !stop_.load() && queue_.Push(std::move(prepared));
+      });
+    } catch (const std::exception& e) {  // never let an exception end the process from here
+      read_status_ = Status(StatusCode::kInternal, std::string("decoding failed: ") + e.what());
+    }
+    queue_.Close();
+  }
+
+  BoundedQueue<Prepared> queue_;
+  std::unique_ptr<RawCompressor::Ahead> raw_ahead_;
+  std::atomic<bool> stop_{false};
+  Status read_status_;  // written by the thread, read after Join
+  std::thread thread_;
+};
+
+// Writes one event file (any decodable format) in one transaction, from `decoder`, which
+// decodes it on its own thread while this thread writes. `hashing` sees every byte of the
+// file; its digest must equal `expected_sha256` when that is known (a file on disk, hashed
+// before reading: else the file changed while it was read), and otherwise becomes the file's
+// sha256 (an archive member), and a member whose content is in the case already is rolled back
+// as a duplicate. A failure to write the case is returned (the file rolled back). A failure to
+// read the file (an I/O error part-way, the decoder running out of memory) also rolls the file
+// back, so that nothing half-read is taken for the whole file and a later run reads it again;
+// the report says kFailed and why.
+Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, FileDecoder* decoder,
+                      HashingSource* hashing, const std::optional<std::string>& expected_sha256,
+                      FileReport* report) {
   // A failure to write (a full disk) ends the run: say which file was being written.
   auto writing = [&](const Status& status) {
     return Status(status.code(), "writing " + row.path + " to the case: " + status.message());
   };
   if (Status begun = writer->BeginFile(row); !begun.ok()) return writing(begun);
-  // A batch with its raw records compressed on the decoder's thread, for the single writer.
-  struct Prepared {
-    DecodedBatch batch;
-    std::vector<PreCompressed> raw;  // one per event, when raw_ahead
-  };
-  BoundedQueue<Prepared> queue(options.queue_batches);
-  std::unique_ptr<RawCompressor::Ahead> raw_ahead = writer->RawAhead();
-  std::atomic<bool> stop{false};
-  Status read_status;
-  std::thread decoder([&] {
-    try {
-      read_status = DecodeStream(std::move(body), sniff, options.decode, [&](DecodedBatch&& batch) {
-        if (stop.load()) return false;
-        Prepared prepared{std::move(batch), {}};
-        if (raw_ahead) {
-          prepared.raw.resize(prepared.batch.events.size());
-          for (std::size_t i = 0; i < prepared.raw.size(); ++i) {
-            const ProcessEvent& event = prepared.batch.events[i];
-            raw_ahead->Compress(event.data_source, event.raw, &prepared.raw[i]);
-          }
-        }
-        return !stop.load() && queue.Push(std::move(prepared));
-      });
-    } catch (const std::exception& e) {  // never let an exception end the process from here
-      read_status = Status(StatusCode::kInternal, std::string("decoding failed: ") + e.what());
-    }
-    queue.Close();
-  });
 
   Status write_status;
   FileCounts& counts = report->counts;
-  while (std::optional<Prepared> prepared = queue.Pop()) {
+  while (std::optional<Prepared> prepared = decoder->Pop()) {
     if (!write_status.ok()) continue;  // drain so the decoder can finish
     DecodedBatch* batch = &prepared->batch;
     for (std::size_t i = 0; i < batch->events.size(); ++i) {
@@ -147,8 +183,7 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
       write_status = writer->AddUser(user);
     }
     if (!write_status.ok()) {
-      stop = true;
-      queue.Close();
+      decoder->Stop();
       continue;
     }
     counts.events_skipped += batch->events_skipped;
@@ -156,7 +191,7 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
     counts.warnings += static_cast<std::int64_t>(batch->warnings.size());
     counts.lookups_loaded += static_cast<std::int64_t>(batch->hosts.size() + batch->users.size());
   }
-  decoder.join();
+  Status read_status = decoder->Join();
   if (!write_status.ok()) {
     writer->AbortFile();
     return writing(write_status);
@@ -201,6 +236,82 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, const SniffRe
   return Status::Ok();
 }
 
+// The first steps of a file on disk, taken on a thread of its own: its size and SHA-256, its
+// first bytes and format, and for an event file the start of its decoding (a FileDecoder, whose
+// queue then waits for the writer). Started before the writer reaches the file, they overlap
+// with the writing of the file before it. Nothing here touches the case.
+class DiskFileAhead {
+ public:
+  DiskFileAhead(std::string file_path, const IngestOptions& options,
+                std::unique_ptr<RawCompressor::Ahead> raw_ahead)
+      : path(std::move(file_path)) {
+    thread_ = std::thread([this, &options, raw_ahead = std::move(raw_ahead)]() mutable {
+      try {
+        Open(options, std::move(raw_ahead));
+      } catch (const std::exception& e) {  // never let an exception end the process from here
+        if (opened.ok()) opened = Status(StatusCode::kInternal, e.what());
+      }
+    });
+  }
+  ~DiskFileAhead() { Wait(); }  // then `decoder` (stopped, joined) before `hashing`
+  DiskFileAhead(const DiskFileAhead&) = delete;
+  DiskFileAhead& operator=(const DiskFileAhead&) = delete;
+
+  // Waits for the first steps; the members below are the writer's from then on.
+  void Wait() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  const std::string path;
+  Status sized;   // reading the size
+  Status hashed;  // hashing the whole file first
+  Status opened;  // opening it and reading its first bytes
+  std::int64_t size_bytes = 0;
+  std::string sha256;
+  std::unique_ptr<HashingSource> hashing;  // the second read, from the start
+  std::string head;
+  std::string archive_kind;              // "" when not an archive
+  SniffResult sniff;                     // when not an archive
+  std::unique_ptr<FileDecoder> decoder;  // an event file's decoding, started
+
+ private:
+  void Open(const IngestOptions& options, std::unique_ptr<RawCompressor::Ahead> raw_ahead) {
+    std::error_code ec;
+    size_bytes = static_cast<std::int64_t>(fs::file_size(path, ec));
+    if (ec) {
+      sized = Status(StatusCode::kIoError, "cannot read size: " + ec.message());
+      return;
+    }
+    // The hash is taken before anything is read from the file (docs/reliability.md).
+    Result<std::string> sha = Sha256OfFile(path);
+    if (!sha.ok()) {
+      hashed = sha.status();
+      return;
+    }
+    sha256 = std::move(sha).value();
+    Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
+    if (!file.ok()) {
+      opened = file.status();
+      return;
+    }
+    hashing = std::make_unique<HashingSource>(std::move(file).value());
+    Result<std::string> first = ReadHead(hashing.get());
+    if (!first.ok()) {
+      opened = first.status();
+      return;
+    }
+    head = std::move(first).value();
+    archive_kind = ArchiveKind(head);
+    if (!archive_kind.empty()) return;
+    sniff = SniffBytes(head);
+    if (sniff.format.empty()) return;
+    decoder = std::make_unique<FileDecoder>(PrependBytes(head, Borrow(hashing.get())), sniff,
+                                            options, std::move(raw_ahead));
+  }
+
+  std::thread thread_;
+};
+
 // One ingest run: files on disk, archives and their members, each reported once.
 class IngestRun {
  public:
@@ -208,19 +319,19 @@ class IngestRun {
             IngestSummary* summary)
       : writer_(writer), options_(options), observer_(observer), summary_(summary) {}
 
-  Status DiskFile(const std::string& path) {
+  // A file on disk, whose first steps `file` has taken (or is taking).
+  Status DiskFile(DiskFileAhead* file) {
+    const std::string& path = file->path;
     if (observer_) observer_->FileStarted(path);
     FileReport report;
     report.path = path;
+    file->Wait();
+    if (!file->sized.ok()) return Finish(Failed(std::move(report), file->sized.message()));
+    if (!file->hashed.ok()) return Finish(Failed(std::move(report), file->hashed.message()));
     InputFileRow row;
     row.path = path;
-    std::error_code ec;
-    row.size_bytes = static_cast<std::int64_t>(fs::file_size(path, ec));
-    if (ec) return Finish(Failed(std::move(report), "cannot read size: " + ec.message()));
-    // The hash is taken before anything is read from the file (docs/reliability.md).
-    Result<std::string> sha = Sha256OfFile(path);
-    if (!sha.ok()) return Finish(Failed(std::move(report), sha.status().message()));
-    row.sha256 = *sha;
+    row.size_bytes = file->size_bytes;
+    row.sha256 = file->sha256;
     Result<std::optional<std::string>> earlier = writer_->FindFile(row.sha256);
     if (!earlier.ok()) return earlier.status();
     if (earlier->has_value()) {
@@ -228,12 +339,8 @@ class IngestRun {
       report.reason = "already in the case (sha256 " + row.sha256 + ", read as " + **earlier + ")";
       return Finish(std::move(report));
     }
-    Result<std::unique_ptr<ByteSource>> file = OpenFileSource(path);
-    if (!file.ok()) return Finish(Failed(std::move(report), file.status().message()));
-    HashingSource hashing(std::move(file).value());
-    Result<std::string> head = ReadHead(&hashing);
-    if (!head.ok()) return Finish(Failed(std::move(report), head.status().message()));
-    if (std::string kind = ArchiveKind(*head); !kind.empty()) {
+    if (!file->opened.ok()) return Finish(Failed(std::move(report), file->opened.message()));
+    if (!file->archive_kind.empty()) {
       ExpansionBudget budget;
       budget.limit =
           std::max(options_.archive.ratio_floor_bytes, row.size_bytes * options_.archive.max_ratio);
@@ -241,10 +348,11 @@ class IngestRun {
       input.path = path;
       input.single_member_name = SingleMemberName(path);
       std::string container = row.sha256;
-      return Archive(std::move(report), std::move(row), kind, input, container, "", 1, &budget,
-                     nullptr);
+      return Archive(std::move(report), std::move(row), file->archive_kind, input, container, "", 1,
+                     &budget, nullptr);
     }
-    return Content(std::move(report), std::move(row), *head, &hashing, row.sha256);
+    return Content(std::move(report), std::move(row), file->head, file->hashing.get(), row.sha256,
+                   file->decoder.get());
   }
 
  private:
@@ -263,8 +371,10 @@ class IngestRun {
 
   // A file whose first bytes `head` have been read through `hashing`: an event file, or a file
   // that is not an event source (recorded as skipped).
+  // `decoder`: the file's decoding when DiskFileAhead started it (else it starts here).
   Status Content(FileReport report, InputFileRow row, const std::string& head,
-                 HashingSource* hashing, const std::optional<std::string>& expected_sha256) {
+                 HashingSource* hashing, const std::optional<std::string>& expected_sha256,
+                 FileDecoder* decoder = nullptr) {
     SniffResult sniff = SniffBytes(head);
     report.format = sniff.format;
     report.encoding = sniff.format.empty() ? "" : EncodingName(sniff.encoding);
@@ -298,8 +408,14 @@ class IngestRun {
     row.format = sniff.format;
     row.encoding = report.encoding;
     if (!expected_sha256) row.sha256 = "reading: " + row.path;  // set when read (unique)
-    QUARRY_RETURN_IF_ERROR(WriteEventFile(writer_, row, sniff, PrependBytes(head, Borrow(hashing)),
-                                          hashing, expected_sha256, options_, &report));
+    std::unique_ptr<FileDecoder> here;
+    if (decoder == nullptr) {
+      here = std::make_unique<FileDecoder>(PrependBytes(head, Borrow(hashing)), sniff, options_,
+                                           writer_->RawAhead());
+      decoder = here.get();
+    }
+    QUARRY_RETURN_IF_ERROR(
+        WriteEventFile(writer_, row, decoder, hashing, expected_sha256, &report));
     return Finish(std::move(report));
   }
 
@@ -511,7 +627,18 @@ Result<IngestSummary> Ingest(schema::CaseDb* db, const std::vector<std::string>&
   }
 
   IngestRun run(writer->get(), options, observer, &summary);
-  for (const std::string& path : files) QUARRY_RETURN_IF_ERROR(run.DiskFile(path));
+  // The next file's first steps and decoding start while this one is written
+  // (options.read_ahead), so that they overlap with its writing and its commit.
+  auto start = [&](std::size_t i) -> std::unique_ptr<DiskFileAhead> {
+    if (i >= files.size()) return nullptr;
+    return std::make_unique<DiskFileAhead>(files[i], options, (*writer)->RawAhead());
+  };
+  std::unique_ptr<DiskFileAhead> next = start(0);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::unique_ptr<DiskFileAhead> file = next ? std::move(next) : start(i);
+    if (options.read_ahead) next = start(i + 1);
+    QUARRY_RETURN_IF_ERROR(run.DiskFile(file.get()));
+  }
   // Resolve when CrowdStrike data was committed since the last resolution, by this run or by
   // an earlier one that stopped before this step.
   Result<bool> pending = (*writer)->CrowdStrikePending();

@@ -1,5 +1,6 @@
 // `quarry ingest`: walk the given paths, recognise each file by content, decode and write it,
-// one transaction per file, with decoding and writing overlapped on two threads.
+// one transaction per file, with decoding and writing overlapped on two threads, and the next
+// file decoding while this one is written.
 #pragma once
 
 #include <cstdint>
@@ -50,7 +51,10 @@ class IngestObserver {
 /// Tunables of an ingest run.
 struct IngestOptions {
   DecodeOptions decode;
-  std::size_t queue_batches = 8;        ///< decoded batches waiting for the writer, at most
+  std::size_t queue_batches = 8;  ///< decoded batches waiting for the writer, at most
+  /// Hash, sniff and start decoding the next file on disk while this one is written (its
+  /// queue waits for the writer); false: each file's reading starts when the writer gets to it.
+  bool read_ahead = true;
   ArchiveLimits archive;                ///< how far archives may expand and nest
   std::optional<std::string> password;  ///< for encrypted archive entries ('infected')
   RawStorage raw = RawStorage::kZstd;   ///< how raw records are stored (docs/schema.md)

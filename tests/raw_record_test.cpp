@@ -271,6 +271,83 @@ TEST(RawRecordTest, AnIngestCompressingAheadStoresWhatTheWriterAloneStores) {
 }
 #endif
 
+// Reading the next file ahead (hashed, sniffed and decoding while the file before is written)
+// must give the case, the stored bytes and the reports that reading one file at a time gives:
+// for each source, the dictionary is trained in the first file while the next is already
+// decoding; a copy of the file just before is a duplicate although its decoding had started; a
+// file that is not an event source, a compressed file and an EVTX file sit between them.
+TEST(RawRecordTest, ReadingTheNextFileAheadStoresWhatReadingOneAtATimeStores) {
+  testing::TempDir dir;
+  std::vector<std::string> inputs;
+  auto generate = [&](const std::string& name, const std::string& format, int events, int seed) {
+    std::string path = dir.File(name);
+    testing::RunResult run = testing::RunProgram(
+        QUARRY_GEN_BINARY, {"--events", std::to_string(events), "--seed", std::to_string(seed),
+                            "--format", format, "--out", path});
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    inputs.push_back(path);
+  };
+  generate("a.xml", "sysmon-xml", 3000, 11);
+  inputs.push_back(dir.File("b.xml"));  // a copy of a.xml
+  testing::WriteFile(inputs.back(), testing::ReadFile(inputs[0]));
+  inputs.push_back(dir.File("c.txt"));
+  testing::WriteFile(inputs.back(), "notes of the collection, not events\n");
+  generate("d.xml", "security-xml", 3000, 12);
+  generate("e.jsonl", "fdr-jsonl", 3000, 13);
+  generate("f.xml", "sysmon-xml", 2000, 14);
+  testing::RunResult gzip = testing::RunProgram("/bin/gzip", {"-n", inputs.back()});
+  ASSERT_EQ(gzip.exit_code, 0) << gzip.err;
+  inputs.back() += ".gz";
+  generate("g.evtx", "sysmon-evtx", 2000, 15);
+  generate("h.xml", "security-xml", 500, 16);
+  ASSERT_FALSE(HasFailure());
+
+  auto ingest = [&](const std::string& name, bool read_ahead, std::string* reports) {
+    std::string path = dir.File(name);
+    auto db = Open(path, schema::OpenMode::kReadWrite);
+    ingest::IngestOptions options;
+    options.read_ahead = read_ahead;
+    Result<ingest::IngestSummary> summary = ingest::Ingest(db.get(), inputs, options, nullptr);
+    EXPECT_TRUE(summary.ok()) << summary.status().message();
+    if (!summary.ok()) return path;
+    for (const ingest::FileReport& file : summary->files) {
+      *reports += file.path + " " + ingest::FileOutcomeName(file.outcome) + " " + file.format +
+                  " " + std::to_string(file.counts.events_loaded) + " " +
+                  std::to_string(file.counts.warnings) + " " + file.reason + "\n";
+    }
+    return path;
+  };
+  std::string reports_ahead, reports_one;
+  std::string ahead = ingest("ahead.db", true, &reports_ahead);
+  std::string one = ingest("one.db", false, &reports_one);
+  EXPECT_EQ(reports_ahead, reports_one);
+  EXPECT_NE(reports_ahead.find("b.xml duplicate"), std::string::npos) << reports_ahead;
+  EXPECT_NE(reports_ahead.find("c.txt skipped"), std::string::npos) << reports_ahead;
+  EXPECT_NE(reports_ahead.find("f.xml.gz loaded"), std::string::npos) << reports_ahead;
+  EXPECT_NE(reports_ahead.find("g.evtx loaded evtx 2000"), std::string::npos) << reports_ahead;
+  EXPECT_EQ(FirstDifference(Stored(ahead), Stored(one)), "");
+  // Every row of the case but the time each file was read.
+  auto rows = [&](const std::string& path) {
+    auto db = Open(path, schema::OpenMode::kReadOnly);
+    std::string out;
+    for (const char* sql :
+         {"SELECT file_id, path, sha256, size_bytes, format, encoding, status, reason, "
+          "events_loaded, events_skipped, records_rejected, warnings, lookups_loaded, "
+          "container_sha256, member_path, events_duplicate FROM input_files ORDER BY file_id",
+          "SELECT * FROM process_events ORDER BY event_id",
+          "SELECT * FROM ingest_warnings ORDER BY 1", "SELECT * FROM crowdstrike_events ORDER BY 1",
+          "SELECT * FROM event_copies ORDER BY 1, 2", "SELECT * FROM process_links ORDER BY 1"}) {
+      out += testing::QueryJsonl(db.get(), sql);
+    }
+    return out;
+  };
+  std::string rows_ahead = rows(ahead);
+  EXPECT_TRUE(rows_ahead == rows(one));
+  auto a = Open(ahead, schema::OpenMode::kReadOnly);
+  EXPECT_EQ(testing::QueryInt(a.get(), "SELECT count(*) FROM process_events"), 13500);
+  EXPECT_EQ(testing::QueryInt(a.get(), "SELECT count(*) FROM raw_dictionaries"), 3);
+}
+
 TEST(RawRecordTest, AFrameMadeBeforeARollbackIsNotUsed) {
   testing::TempDir dir;
   std::string path = dir.File("case.db");
