@@ -271,10 +271,13 @@ PhaseResult InsertPhase(const std::string& input, const std::string& db_path, st
   return result;
 }
 
-// End to end: Ingest() into a fresh case, from opening the database to closing it. For CrowdStrike
-// data that includes the post-ingest resolution (ingest/sql/resolve_crowdstrike.sql).
-PhaseResult EndToEndPhase(const std::string& input, const std::string& db_path,
-                          const std::vector<std::string>& pragmas, ingest::RawStorage raw) {
+// End to end: Ingest() of `inputs` into a fresh case, from opening the database to closing it.
+// For CrowdStrike data that includes the post-ingest resolution
+// (ingest/sql/resolve_crowdstrike.sql). `read_ahead`: IngestOptions::read_ahead (the next file
+// decoding while one is written).
+PhaseResult EndToEndPhase(const std::vector<std::string>& inputs, const std::string& db_path,
+                          const std::vector<std::string>& pragmas, ingest::RawStorage raw,
+                          bool read_ahead = true) {
   PhaseResult result;
   Clock::time_point start = Clock::now();
   {
@@ -282,16 +285,18 @@ PhaseResult EndToEndPhase(const std::string& input, const std::string& db_path,
     if (!db.ok()) return Failed(db.status().message());
     ingest::IngestOptions options;
     options.raw = raw;
-    Result<ingest::IngestSummary> summary = ingest::Ingest(db->get(), {input}, options, nullptr);
+    options.read_ahead = read_ahead;
+    Result<ingest::IngestSummary> summary = ingest::Ingest(db->get(), inputs, options, nullptr);
     if (!summary.ok()) return Failed(summary.status().message());
-    if (summary->files.size() != 1 || summary->files[0].outcome != ingest::FileOutcome::kLoaded) {
-      return Failed("the file was not loaded: " +
-                    (summary->files.empty() ? std::string("no file") : summary->files[0].reason));
+    if (summary->files.size() != inputs.size()) return Failed("not every file was read");
+    for (const ingest::FileReport& file : summary->files) {
+      if (file.outcome != ingest::FileOutcome::kLoaded) {
+        return Failed(file.path + " was not loaded: " + file.reason);
+      }
+      result.events += file.counts.events_loaded;
+      result.records_rejected += file.counts.records_rejected;
+      result.warnings += file.counts.warnings;
     }
-    const ingest::FileCounts& counts = summary->files[0].counts;
-    result.events = counts.events_loaded;
-    result.records_rejected = counts.records_rejected;
-    result.warnings = counts.warnings;
   }
   result.seconds = SecondsSince(start);
   MeasureCase(db_path, &result);
@@ -433,6 +438,58 @@ void PrintPhase(const Phase& phase, std::int64_t input_bytes, bool has_events) {
               100.0 * phase.cpu_seconds / r.seconds, phase.peak_rss_mb, cpu_wait);
 }
 
+// Cuts `input` into `parts` files of about equal size in `dir`, each ending at a line end (one
+// event a line), for the many-files phases. Returns their paths.
+Result<std::vector<std::string>> CutIntoFiles(const std::string& input, std::int64_t parts,
+                                              const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status(StatusCode::kIoError, dir + ": " + ec.message());
+  const std::int64_t total = FileBytes(input);
+  std::FILE* in = std::fopen(input.c_str(), "rb");
+  if (in == nullptr) return Status(StatusCode::kIoError, input + ": " + std::strerror(errno));
+  // Where each part ends: just after the first line end at or past its share of the bytes.
+  std::vector<std::int64_t> ends;
+  for (std::int64_t k = 1; k < parts; ++k) {
+    std::int64_t at = std::max(total * k / parts, ends.empty() ? 0 : ends.back());
+    if (std::fseek(in, static_cast<long>(at), SEEK_SET) != 0) break;
+    int c = 0;
+    while ((c = std::fgetc(in)) != EOF && c != '\n') ++at;
+    if (c == EOF) break;
+    ends.push_back(at + 1);
+  }
+  ends.push_back(total);
+  std::rewind(in);
+  std::vector<std::string> paths;
+  std::vector<char> buffer(1 << 20);
+  std::int64_t from = 0;
+  bool failed = false;
+  for (std::int64_t end : ends) {
+    if (end <= from) continue;
+    char name[32];
+    std::snprintf(name, sizeof name, "part-%06zu.data", paths.size());
+    paths.push_back((fs::path(dir) / name).string());
+    std::FILE* out = std::fopen(paths.back().c_str(), "wb");
+    if (out == nullptr) {
+      failed = true;
+      break;
+    }
+    for (std::int64_t left = end - from; left > 0 && !failed;) {
+      std::size_t want = static_cast<std::size_t>(
+          std::min<std::int64_t>(left, static_cast<std::int64_t>(buffer.size())));
+      std::size_t got = std::fread(buffer.data(), 1, want, in);
+      if (got == 0 || std::fwrite(buffer.data(), 1, got, out) != got) failed = true;
+      left -= static_cast<std::int64_t>(got);
+    }
+    if (std::fclose(out) != 0) failed = true;
+    from = end;
+    if (failed) break;
+  }
+  std::fclose(in);
+  if (failed) return Status(StatusCode::kIoError, "cannot write the parts in " + dir);
+  return paths;
+}
+
 struct Flags {
   std::string input;
   std::string work_dir;
@@ -441,12 +498,13 @@ struct Flags {
   std::vector<std::string> phases = {"hash", "parse", "insert", "e2e"};
   std::vector<std::string> pragmas;  // experiments only
   ingest::RawStorage raw = ingest::RawStorage::kZstd;
+  std::int64_t files = 0;  // --files: also ingest FILE cut into this many files
 };
 
 constexpr const char* kUsage =
     "usage: quarry_bench_ingest FILE [--work-dir DIR] [--pool-events N] [--insert-events N]\n"
     "                           [--phases hash,parse,insert,e2e] [--pragma TEXT]...\n"
-    "                           [--raw zstd|plain]\n"
+    "                           [--raw zstd|plain] [--files K]\n"
     "Measures, on FILE (event XML or JSON lines), SHA-256 alone, decoding alone, SQLite insert "
     "alone and the\n"
     "end-to-end ingest, each in its own child process. Case databases are created in DIR\n"
@@ -454,7 +512,10 @@ constexpr const char* kUsage =
     "events the parse phase found; --pool-events (default 20000) is how many distinct decoded\n"
     "rows the insert phase cycles through. --pragma TEXT runs `PRAGMA TEXT` on the case database\n"
     "after opening it in the insert and end-to-end phases (experiments; quarry does not).\n"
-    "--raw stores raw records as quarry ingest --raw does (default zstd).\n";
+    "--raw stores raw records as quarry ingest --raw does (default zstd). --files K also cuts\n"
+    "FILE (one event a line: XML or JSON lines) into K files at line ends and ingests them end\n"
+    "to end twice: reading the next file ahead while one is written (as quarry ingest does),\n"
+    "and one file at a time.\n";
 
 bool ParseSize(std::string_view text, std::int64_t* value) {
   std::string copy(text);
@@ -492,6 +553,8 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       flags.raw = value == "plain" ? ingest::RawStorage::kPlain : ingest::RawStorage::kZstd;
     } else if (arg == "--pragma") {
       flags.pragmas.emplace_back(value);
+    } else if (arg == "--files" && ParseSize(value, &number) && number > 0) {
+      flags.files = number;
     } else if (arg == "--phases") {
       flags.phases.clear();
       std::size_t from = 0;
@@ -564,8 +627,33 @@ int Main(int argc, char** argv) {
   }
   if (Wants(flags, "e2e")) {
     e2e = RunInChild(e2e.name,
-                     [&] { return EndToEndPhase(input, e2e_db, flags.pragmas, flags.raw); });
+                     [&] { return EndToEndPhase({input}, e2e_db, flags.pragmas, flags.raw); });
     RemoveCase(e2e_db);
+  }
+  // The same events as many files, read ahead (as quarry ingest does) and one at a time.
+  Phase files_ahead, files_serial;
+  files_ahead.name = std::to_string(flags.files) + " files";
+  files_serial.name = std::to_string(flags.files) + " files 1by1";
+  std::string files_note;
+  if (flags.files > 0) {
+    const std::string parts_dir = (fs::path(flags.work_dir) / "quarry-bench-parts").string();
+    Result<std::vector<std::string>> parts = CutIntoFiles(input, flags.files, parts_dir);
+    if (!parts.ok()) {
+      files_note = parts.status().message();
+    } else {
+      files_note = std::to_string(parts->size()) + " files of about " +
+                   std::to_string(input_bytes / static_cast<std::int64_t>(parts->size())) +
+                   " bytes";
+      files_ahead = RunInChild(files_ahead.name, [&] {
+        return EndToEndPhase(*parts, e2e_db, flags.pragmas, flags.raw, /*read_ahead=*/true);
+      });
+      RemoveCase(e2e_db);
+      files_serial = RunInChild(files_serial.name, [&] {
+        return EndToEndPhase(*parts, e2e_db, flags.pragmas, flags.raw, /*read_ahead=*/false);
+      });
+      RemoveCase(e2e_db);
+    }
+    fs::remove_all(parts_dir, ec);
   }
 
   std::int64_t events = e2e.result.ok ? e2e.result.events : parse.result.events;
@@ -591,7 +679,18 @@ int Main(int argc, char** argv) {
   PrintPhase(parse, input_bytes, true);
   PrintPhase(insert, input_bytes, true);
   PrintPhase(e2e, input_bytes, true);
+  if (files_ahead.ran) PrintPhase(files_ahead, input_bytes, true);
+  if (files_serial.ran) PrintPhase(files_serial, input_bytes, true);
   std::printf("\n");
+  if (flags.files > 0) {
+    std::printf("files: FILE cut at line ends into %s; \"files\" reads the next file ahead\n",
+                files_note.c_str());
+    if (files_ahead.result.ok && files_serial.result.ok) {
+      std::printf("files: reading ahead %.0f events/s, one file at a time %.0f events/s (%.2fx)\n",
+                  EventsPerSecond(files_ahead), EventsPerSecond(files_serial),
+                  EventsPerSecond(files_ahead) / EventsPerSecond(files_serial));
+    }
+  }
 
   if (parse.result.ok && (parse.result.records_rejected > 0 || parse.result.warnings > 0)) {
     std::printf("note: parse alone: %" PRId64 " records rejected, %" PRId64 " warnings\n",
@@ -660,7 +759,7 @@ int Main(int argc, char** argv) {
         static_cast<double>(insert.result.db_bytes) / static_cast<double>(insert.result.events));
   }
   if (!verdicts) std::printf("(verdicts need the parse, insert and e2e phases to succeed)\n");
-  for (const Phase* phase : {&hash, &parse, &insert, &e2e}) {
+  for (const Phase* phase : {&hash, &parse, &insert, &e2e, &files_ahead, &files_serial}) {
     if (phase->ran && !phase->result.ok) return 1;
   }
   return 0;

@@ -14,6 +14,10 @@
 #   QUARRY_BENCH_DIR  work folder for the input and the case databases (default /tmp/quarry-bench)
 #   KEEP=1            keep each generated input (each is deleted after its run otherwise)
 #   SEED              generator seed (default 1)
+#   FILES=K           also cut each XML or JSON-lines input into K files at line ends and ingest
+#                     them end to end, reading the next file ahead (as quarry ingest does) and
+#                     one file at a time (quarry_bench_ingest --files; needs the input's size
+#                     again on disk)
 # Exit status: 0 measured (read the PASS/FAIL lines), non-zero when building or a phase failed.
 set -euo pipefail
 
@@ -24,6 +28,7 @@ usage() {
   exit 2
 }
 events="${1:-1000000}"
+if [[ -n "${FILES:-}" && ! "${FILES}" =~ ^[1-9][0-9]*$ ]]; then usage; fi
 if [[ ! "$events" =~ ^[0-9]+$ || "$events" -eq 0 ]]; then usage; fi
 shift $(( $# > 0 ? 1 : 0 ))
 formats=("$@")
@@ -48,6 +53,7 @@ mkdir -p "$work"
 cleanup() {
   if [[ "${KEEP:-0}" != 1 && -n "$input" ]]; then rm -f "$input"; fi
   rm -f "$work"/quarry-bench-{insert,e2e}.db{,-wal,-shm,-journal}
+  rm -rf "$work/quarry-bench-parts"
 }
 trap cleanup EXIT
 
@@ -68,6 +74,7 @@ need_kb_per_event() {
 need_kb=0
 for format in "${formats[@]}"; do
   kb=$(( events * $(need_kb_per_event "$format") ))
+  if [[ -n "${FILES:-}" && "$format" != *-evtx ]]; then kb=$(( kb + events * 3 )); fi  # the parts
   if [[ "${KEEP:-0}" == 1 ]]; then need_kb=$(( need_kb + kb )); elif (( kb > need_kb )); then need_kb=$kb; fi
 done
 free_kb=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
@@ -103,7 +110,9 @@ for format in "${formats[@]}"; do
 
   echo "== $format: benchmark"
   echo "busy before: $(busy)"
-  "$build/bench/quarry_bench_ingest" "$input" --work-dir "$work"
+  files=()
+  if [[ -n "${FILES:-}" && "$format" != *-evtx ]]; then files=(--files "$FILES"); fi
+  "$build/bench/quarry_bench_ingest" "$input" --work-dir "$work" "${files[@]}"
   echo "busy after: $(busy)"
   echo
   cleanup
