@@ -446,8 +446,15 @@ Result<std::vector<std::string>> CutIntoFiles(const std::string& input, std::int
   fs::create_directories(dir, ec);
   if (ec) return Status(StatusCode::kIoError, dir + ": " + ec.message());
   const std::int64_t total = FileBytes(input);
+  if (total <= 0) return Status(StatusCode::kInvalidArgument, "the input is empty");
   std::FILE* in = std::fopen(input.c_str(), "rb");
   if (in == nullptr) return Status(StatusCode::kIoError, input + ": " + std::strerror(errno));
+  char magic[8] = {};
+  if (std::fread(magic, 1, sizeof magic, in) == sizeof magic &&
+      std::memcmp(magic, "ElfFile", 8) == 0) {
+    std::fclose(in);
+    return Status(StatusCode::kInvalidArgument, "an EVTX file cannot be cut at line ends");
+  }
   // Where each part ends: just after the first line end at or past its share of the bytes.
   std::vector<std::int64_t> ends;
   for (std::int64_t k = 1; k < parts; ++k) {
@@ -639,7 +646,9 @@ int Main(int argc, char** argv) {
     const std::string parts_dir = (fs::path(flags.work_dir) / "quarry-bench-parts").string();
     Result<std::vector<std::string>> parts = CutIntoFiles(input, flags.files, parts_dir);
     if (!parts.ok()) {
-      files_note = parts.status().message();
+      files_note = "(failed: " + parts.status().message() + ")";
+      files_ahead.ran = true;
+      files_ahead.result = Failed("the input could not be cut into files");
     } else {
       files_note = std::to_string(parts->size()) + " files of about " +
                    std::to_string(input_bytes / static_cast<std::int64_t>(parts->size())) +

@@ -7,8 +7,10 @@
 #include <atomic>
 #include <exception>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
 #include <thread>
+#include <unordered_set>
 
 #include "ingest/batcher.h"
 #include "ingest/bounded_queue.h"
@@ -68,9 +70,11 @@ struct Prepared {
 // Destroying it stops the decoding and waits for the thread.
 class FileDecoder {
  public:
+  // `queue_batches`: how many decoded batches wait for the writer, at most (see Widen).
   FileDecoder(std::unique_ptr<ByteSource> body, const SniffResult& sniff,
-              const IngestOptions& options, std::unique_ptr<RawCompressor::Ahead> raw_ahead)
-      : queue_(options.queue_batches), raw_ahead_(std::move(raw_ahead)) {
+              const IngestOptions& options, std::size_t queue_batches,
+              std::unique_ptr<RawCompressor::Ahead> raw_ahead)
+      : queue_(queue_batches), raw_ahead_(std::move(raw_ahead)) {
     thread_ = std::thread([this, body = std::move(body), sniff, &options]() mutable {
       Run(std::move(body), sniff, options.decode);
     });
@@ -83,6 +87,8 @@ class FileDecoder {
   FileDecoder& operator=(const FileDecoder&) = delete;
 
   std::optional<Prepared> Pop() { return queue_.Pop(); }
+  // Lets up to `queue_batches` batches wait (a file read ahead, now the writer's).
+  void Widen(std::size_t queue_batches) { queue_.SetCapacity(queue_batches); }
   // Asks the decoder to end early; what it has queued is still popped.
   void Stop() {
     stop_ = true;
@@ -236,28 +242,79 @@ Status WriteEventFile(CaseWriter* writer, const InputFileRow& row, FileDecoder* 
   return Status::Ok();
 }
 
+// The SHA-256 of every file in the case, and of every file this run has handled, so that a
+// file read ahead is not decoded when its content is known (a re-run over files already
+// loaded). It only saves work: whether a file is a duplicate is decided by the writer.
+class KnownContent {
+ public:
+  void Add(std::string sha256) {
+    std::lock_guard lock(mutex_);
+    known_.insert(std::move(sha256));
+  }
+  bool Contains(const std::string& sha256) const {
+    std::lock_guard lock(mutex_);
+    return known_.contains(sha256);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_set<std::string> known_;
+};
+
+// Reads `inner` until `stop` is set, then fails: a file being hashed ahead is not read to its
+// end when the ingest stops early.
+class StoppableSource : public ByteSource {
+ public:
+  StoppableSource(std::unique_ptr<ByteSource> inner, const std::atomic<bool>* stop)
+      : inner_(std::move(inner)), stop_(stop) {}
+  Result<std::size_t> Read(char* out, std::size_t size) override {
+    if (stop_->load()) return Status(StatusCode::kIoError, "stopped");
+    return inner_->Read(out, size);
+  }
+
+ private:
+  std::unique_ptr<ByteSource> inner_;
+  const std::atomic<bool>* stop_;
+};
+
 // The first steps of a file on disk, taken on a thread of its own: its size and SHA-256, its
-// first bytes and format, and for an event file the start of its decoding (a FileDecoder, whose
-// queue then waits for the writer). Started before the writer reaches the file, they overlap
-// with the writing of the file before it. Nothing here touches the case.
+// first bytes and format, and for an event file whose content is not known yet the start of
+// its decoding (a FileDecoder whose queue holds kAheadBatches until the writer takes the
+// file). Started before the writer reaches the file, they overlap with the writing of the file
+// before it. Nothing here touches the case.
 class DiskFileAhead {
  public:
-  DiskFileAhead(std::string file_path, const IngestOptions& options,
+  // Decoded batches a file read ahead keeps waiting for the writer; its queue widens to
+  // IngestOptions::queue_batches when the writer takes it.
+  static constexpr std::size_t kAheadBatches = 2;
+
+  DiskFileAhead(std::string file_path, const IngestOptions& options, const KnownContent* known,
                 std::unique_ptr<RawCompressor::Ahead> raw_ahead)
       : path(std::move(file_path)) {
-    thread_ = std::thread([this, &options, raw_ahead = std::move(raw_ahead)]() mutable {
+    thread_ = std::thread([this, &options, known, raw_ahead = std::move(raw_ahead)]() mutable {
       try {
-        Open(options, std::move(raw_ahead));
+        Open(options, known, std::move(raw_ahead));
       } catch (const std::exception& e) {  // never let an exception end the process from here
-        if (opened.ok()) opened = Status(StatusCode::kInternal, e.what());
+        Status failed(StatusCode::kInternal, e.what());
+        if (sha256.empty()) {
+          hashed = failed;
+        } else if (opened.ok()) {
+          opened = failed;
+        }
       }
     });
   }
-  ~DiskFileAhead() { Wait(); }  // then `decoder` (stopped, joined) before `hashing`
+  // Stops the first read if it is still going; then `decoder` (stopped and joined by its own
+  // destructor) goes before the `hashing` it reads.
+  ~DiskFileAhead() {
+    stop_ = true;
+    Wait();
+  }
   DiskFileAhead(const DiskFileAhead&) = delete;
   DiskFileAhead& operator=(const DiskFileAhead&) = delete;
 
-  // Waits for the first steps; the members below are the writer's from then on.
+  // Waits for the first steps. From then on the members below are the writer's, but for
+  // `hashing`, which a started decoder reads until it is joined.
   void Wait() {
     if (thread_.joinable()) thread_.join();
   }
@@ -271,11 +328,11 @@ class DiskFileAhead {
   std::unique_ptr<HashingSource> hashing;  // the second read, from the start
   std::string head;
   std::string archive_kind;              // "" when not an archive
-  SniffResult sniff;                     // when not an archive
-  std::unique_ptr<FileDecoder> decoder;  // an event file's decoding, started
+  std::unique_ptr<FileDecoder> decoder;  // an event file's decoding, when started here
 
  private:
-  void Open(const IngestOptions& options, std::unique_ptr<RawCompressor::Ahead> raw_ahead) {
+  void Open(const IngestOptions& options, const KnownContent* known,
+            std::unique_ptr<RawCompressor::Ahead> raw_ahead) {
     std::error_code ec;
     size_bytes = static_cast<std::int64_t>(fs::file_size(path, ec));
     if (ec) {
@@ -283,7 +340,13 @@ class DiskFileAhead {
       return;
     }
     // The hash is taken before anything is read from the file (docs/reliability.md).
-    Result<std::string> sha = Sha256OfFile(path);
+    Result<std::unique_ptr<ByteSource>> whole = OpenFileSource(path);
+    if (!whole.ok()) {
+      hashed = whole.status();
+      return;
+    }
+    HashingSource first_read(std::make_unique<StoppableSource>(std::move(whole).value(), &stop_));
+    Result<std::string> sha = first_read.Finish();
     if (!sha.ok()) {
       hashed = sha.status();
       return;
@@ -303,12 +366,15 @@ class DiskFileAhead {
     head = std::move(first).value();
     archive_kind = ArchiveKind(head);
     if (!archive_kind.empty()) return;
-    sniff = SniffBytes(head);
-    if (sniff.format.empty()) return;
+    SniffResult sniff = SniffBytes(head);
+    if (sniff.format.empty() || stop_.load() || (known != nullptr && known->Contains(sha256))) {
+      return;  // the writer reads it, if it is to be read
+    }
     decoder = std::make_unique<FileDecoder>(PrependBytes(head, Borrow(hashing.get())), sniff,
-                                            options, std::move(raw_ahead));
+                                            options, kAheadBatches, std::move(raw_ahead));
   }
 
+  std::atomic<bool> stop_{false};
   std::thread thread_;
 };
 
@@ -351,7 +417,8 @@ class IngestRun {
       return Archive(std::move(report), std::move(row), file->archive_kind, input, container, "", 1,
                      &budget, nullptr);
     }
-    return Content(std::move(report), std::move(row), file->head, file->hashing.get(), row.sha256,
+    if (file->decoder) file->decoder->Widen(options_.queue_batches);
+    return Content(std::move(report), std::move(row), file->head, file->hashing.get(), file->sha256,
                    file->decoder.get());
   }
 
@@ -411,7 +478,7 @@ class IngestRun {
     std::unique_ptr<FileDecoder> here;
     if (decoder == nullptr) {
       here = std::make_unique<FileDecoder>(PrependBytes(head, Borrow(hashing)), sniff, options_,
-                                           writer_->RawAhead());
+                                           options_.queue_batches, writer_->RawAhead());
       decoder = here.get();
     }
     QUARRY_RETURN_IF_ERROR(
@@ -629,15 +696,27 @@ Result<IngestSummary> Ingest(schema::CaseDb* db, const std::vector<std::string>&
   IngestRun run(writer->get(), options, observer, &summary);
   // The next file's first steps and decoding start while this one is written
   // (options.read_ahead), so that they overlap with its writing and its commit.
+  KnownContent known;
+  if (options.read_ahead) {
+    Result<schema::Statement> in_case = db->Prepare("SELECT sha256 FROM input_files");
+    if (!in_case.ok()) return in_case.status();
+    while (true) {
+      Result<bool> row = in_case->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      known.Add(std::string(in_case->ColumnText(0)));
+    }
+  }
   auto start = [&](std::size_t i) -> std::unique_ptr<DiskFileAhead> {
     if (i >= files.size()) return nullptr;
-    return std::make_unique<DiskFileAhead>(files[i], options, (*writer)->RawAhead());
+    return std::make_unique<DiskFileAhead>(files[i], options, &known, (*writer)->RawAhead());
   };
   std::unique_ptr<DiskFileAhead> next = start(0);
   for (std::size_t i = 0; i < files.size(); ++i) {
     std::unique_ptr<DiskFileAhead> file = next ? std::move(next) : start(i);
     if (options.read_ahead) next = start(i + 1);
     QUARRY_RETURN_IF_ERROR(run.DiskFile(file.get()));
+    if (!file->sha256.empty()) known.Add(file->sha256);
   }
   // Resolve when CrowdStrike data was committed since the last resolution, by this run or by
   // an earlier one that stopped before this step.

@@ -1,6 +1,6 @@
 // `quarry ingest`: walk the given paths, recognise each file by content, decode and write it,
-// one transaction per file, with decoding and writing overlapped on two threads, and the next
-// file decoding while this one is written.
+// one transaction per file. A file is decoded on a thread of its own while this thread writes
+// it, and the next file on disk is hashed and starts decoding on another while it does.
 #pragma once
 
 #include <cstdint>
@@ -51,9 +51,12 @@ class IngestObserver {
 /// Tunables of an ingest run.
 struct IngestOptions {
   DecodeOptions decode;
-  std::size_t queue_batches = 8;  ///< decoded batches waiting for the writer, at most
-  /// Hash, sniff and start decoding the next file on disk while this one is written (its
-  /// queue waits for the writer); false: each file's reading starts when the writer gets to it.
+  /// decoded batches of the file being written waiting for the writer, at most (the next file,
+  /// read ahead, keeps 2 more)
+  std::size_t queue_batches = 8;
+  /// Hash, sniff and start decoding the next file on disk while this one is written (unless
+  /// its SHA-256 is already in the case); false: each file's reading starts when the writer
+  /// gets to it.
   bool read_ahead = true;
   ArchiveLimits archive;                ///< how far archives may expand and nest
   std::optional<std::string> password;  ///< for encrypted archive entries ('infected')

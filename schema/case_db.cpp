@@ -38,14 +38,16 @@ constexpr int kWriterCacheKiB = 32 * 1024;
 // page it writes after the first spill is looked up in the WAL index, whose hash tables are
 // searched back to the transaction's start: with 4 KiB pages that search was 10 % of inserting
 // 3,000,000 Sysmon rows and grew with the transaction. Pages four times larger make four times
-// fewer frames in a quarter of the tables, and the case about a tenth smaller
-// (docs/performance.md, "Page size"). A case keeps the page size it was created with.
+// fewer frames in a quarter of the tables, and the case about a tenth smaller. The cost: a
+// commit writes whole pages, so many small files are slower (1,000 files of 1,000 Sysmon
+// events, 54.3 s at 4 KiB and 64.7 s at 16 KiB). docs/performance.md, "Page size, checkpoints
+// and many files". A case keeps the page size it was created with.
 constexpr int kNewCasePageSize = 16384;
 // How many bytes of committed transactions the WAL gathers before SQLite moves them into the
 // case (SQLite's default is 1,000 pages). Each move syncs the WAL and the case to disk; with
 // many small files at the default it came after nearly every file: 1,000 files of 1,000 Sysmon
-// events took 84.7 s at 4 MB (4 KiB pages) and 54.3 s at 64 MiB (docs/performance.md, "Many
-// files"). Set in bytes, whatever the case's page size.
+// events took 84.7 s at 4 MB (4 KiB pages) and 54.3 s at 64 MiB (docs/performance.md, "Page
+// size, checkpoints and many files"). Set in bytes, whatever the case's page size.
 constexpr std::int64_t kWalAutoCheckpointBytes = std::int64_t{64} << 20;
 
 // The operating system's reason for an I/O failure, as " (File too large)", or "" for any other
