@@ -34,13 +34,6 @@ class BoundedQueue {
     return item;
   }
 
-  /// Changes how many items may wait; a larger capacity wakes a waiting Push.
-  void SetCapacity(std::size_t capacity) {
-    std::lock_guard lock(mutex_);
-    capacity_ = capacity;
-    not_full_.notify_all();
-  }
-
   /// No more pushes: Pop drains what is left, then returns nothing.
   void Close() {
     std::lock_guard lock(mutex_);

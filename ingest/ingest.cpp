@@ -70,11 +70,9 @@ struct Prepared {
 // Destroying it stops the decoding and waits for the thread.
 class FileDecoder {
  public:
-  // `queue_batches`: how many decoded batches wait for the writer, at most (see Widen).
   FileDecoder(std::unique_ptr<ByteSource> body, const SniffResult& sniff,
-              const IngestOptions& options, std::size_t queue_batches,
-              std::unique_ptr<RawCompressor::Ahead> raw_ahead)
-      : queue_(queue_batches), raw_ahead_(std::move(raw_ahead)) {
+              const IngestOptions& options, std::unique_ptr<RawCompressor::Ahead> raw_ahead)
+      : queue_(options.queue_batches), raw_ahead_(std::move(raw_ahead)) {
     thread_ = std::thread([this, body = std::move(body), sniff, &options]() mutable {
       Run(std::move(body), sniff, options.decode);
     });
@@ -87,8 +85,6 @@ class FileDecoder {
   FileDecoder& operator=(const FileDecoder&) = delete;
 
   std::optional<Prepared> Pop() { return queue_.Pop(); }
-  // Lets up to `queue_batches` batches wait (a file read ahead, now the writer's).
-  void Widen(std::size_t queue_batches) { queue_.SetCapacity(queue_batches); }
   // Asks the decoder to end early; what it has queued is still popped.
   void Stop() {
     stop_ = true;
@@ -279,15 +275,12 @@ class StoppableSource : public ByteSource {
 
 // The first steps of a file on disk, taken on a thread of its own: its size and SHA-256, its
 // first bytes and format, and for an event file whose content is not known yet the start of
-// its decoding (a FileDecoder whose queue holds kAheadBatches until the writer takes the
-// file). Started before the writer reaches the file, they overlap with the writing of the file
-// before it. Nothing here touches the case.
+// its decoding (a FileDecoder, whose queue fills and then waits for the writer). Started before
+// the writer reaches the file, they overlap with the writing of the file before it; two files'
+// queues are then in memory (docs/performance.md, "Page size, checkpoints and many files").
+// Nothing here touches the case.
 class DiskFileAhead {
  public:
-  // Decoded batches a file read ahead keeps waiting for the writer; its queue widens to
-  // IngestOptions::queue_batches when the writer takes it.
-  static constexpr std::size_t kAheadBatches = 2;
-
   DiskFileAhead(std::string file_path, const IngestOptions& options, const KnownContent* known,
                 std::unique_ptr<RawCompressor::Ahead> raw_ahead)
       : path(std::move(file_path)) {
@@ -371,7 +364,7 @@ class DiskFileAhead {
       return;  // the writer reads it, if it is to be read
     }
     decoder = std::make_unique<FileDecoder>(PrependBytes(head, Borrow(hashing.get())), sniff,
-                                            options, kAheadBatches, std::move(raw_ahead));
+                                            options, std::move(raw_ahead));
   }
 
   std::atomic<bool> stop_{false};
@@ -417,7 +410,6 @@ class IngestRun {
       return Archive(std::move(report), std::move(row), file->archive_kind, input, container, "", 1,
                      &budget, nullptr);
     }
-    if (file->decoder) file->decoder->Widen(options_.queue_batches);
     return Content(std::move(report), std::move(row), file->head, file->hashing.get(), file->sha256,
                    file->decoder.get());
   }
@@ -478,7 +470,7 @@ class IngestRun {
     std::unique_ptr<FileDecoder> here;
     if (decoder == nullptr) {
       here = std::make_unique<FileDecoder>(PrependBytes(head, Borrow(hashing)), sniff, options_,
-                                           options_.queue_batches, writer_->RawAhead());
+                                           writer_->RawAhead());
       decoder = here.get();
     }
     QUARRY_RETURN_IF_ERROR(

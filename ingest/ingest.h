@@ -51,8 +51,8 @@ class IngestObserver {
 /// Tunables of an ingest run.
 struct IngestOptions {
   DecodeOptions decode;
-  /// decoded batches of the file being written waiting for the writer, at most (the next file,
-  /// read ahead, keeps 2 more)
+  /// decoded batches waiting for the writer, at most, per file: the file being written and the
+  /// next one, read ahead
   std::size_t queue_batches = 8;
   /// Hash, sniff and start decoding the next file on disk while this one is written (unless
   /// its SHA-256 is already in the case); false: each file's reading starts when the writer
