@@ -9,7 +9,10 @@
 // Usage:
 //   quarry_bench_ingest FILE [--work-dir DIR] [--pool-events N] [--insert-events N]
 //                            [--phases hash,parse,insert,e2e] [--pragma "cache_size = -65536"]...
+//                            [--raw zstd|plain] [--files K]
 //
+// --files K also cuts FILE at line ends into K files and ingests them end to end twice, reading
+// the next file ahead and one file at a time.
 // --pragma is for experiments only: it runs the PRAGMA on the case database right after opening
 // it, in the insert and end-to-end phases, which `quarry ingest` itself does not do.
 // bench/run.sh generates the input and runs this; docs/performance.md explains the figures.
